@@ -1,0 +1,306 @@
+"""Tables of the service (SQLAlchemy 2 + GeoAlchemy2), stored in EPSG:4326.
+
+Every geometry column has a GiST index (GeoAlchemy2 adds one) and a CHECK that it is valid;
+every vocabulary column has a CHECK listing its allowed values, so bad rows stay out even when
+written by hand in SQL. Metric work is done elsewhere, in a projected CRS.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from geo_service.vocab import (
+    AssetStatus,
+    BuildingKind,
+    HazardCategory,
+    HazardStatus,
+    Level,
+    LightMount,
+    Lit,
+    Severity,
+    StreetClass,
+)
+
+SRID = 4326
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with stable constraint names (Alembic needs them)."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def one_of(column: str, enum: type[StrEnum], name: str | None = None) -> CheckConstraint:
+    """CHECK that a text column holds one of a vocabulary's values (NULL allowed)."""
+    allowed = ", ".join(f"'{member.value}'" for member in enum)
+    return CheckConstraint(f"{column} IN ({allowed})", name=name or f"{column}_allowed")
+
+
+def valid(column: str = "geom") -> CheckConstraint:
+    """CHECK that a geometry is valid and not empty."""
+    return CheckConstraint(f"ST_IsValid({column}) AND NOT ST_IsEmpty({column})",
+                           name=f"{column}_valid")
+
+
+def geometry(kind: str) -> Any:
+    """A 4326 geometry column type of the given kind."""
+    return Geometry(kind, srid=SRID, spatial_index=True)
+
+
+class Community(Base):
+    """The community whose grids are managed (one row per community)."""
+
+    __tablename__ = "community"
+    __table_args__ = (valid("boundary"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    admin_code: Mapped[str | None] = mapped_column(String(20))
+    boundary: Mapped[Any] = mapped_column(geometry("MULTIPOLYGON"), nullable=True)
+
+
+class Grid(Base):
+    """A management grid (网格)."""
+
+    __tablename__ = "grids"
+    __table_args__ = (valid(), CheckConstraint("number > 0", name="number_positive"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    code: Mapped[str | None] = mapped_column(String(32))
+    name: Mapped[str | None] = mapped_column(String(100))
+    zone: Mapped[str | None] = mapped_column(String(100))
+    party_group: Mapped[str | None] = mapped_column(String(100))
+    staff: Mapped[str | None] = mapped_column(String(100))
+    source: Mapped[str | None] = mapped_column(String(255))
+    geom: Mapped[Any] = mapped_column(geometry("MULTIPOLYGON"))
+
+
+class Building(Base):
+    """A building footprint, with its building leader (personal data)."""
+
+    __tablename__ = "buildings"
+    __table_args__ = (
+        valid(),
+        one_of("kind", BuildingKind),
+        CheckConstraint("floors IS NULL OR floors >= 0", name="floors_nonnegative"),
+        CheckConstraint("households IS NULL OR households >= 0", name="households_nonnegative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(300))
+    floors: Mapped[int | None] = mapped_column(Integer)
+    households: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32), default=BuildingKind.OTHER.value)
+    compound: Mapped[str | None] = mapped_column(String(100))
+    leader_name: Mapped[str | None] = mapped_column(String(100))
+    leader_phone: Mapped[str | None] = mapped_column(String(50))
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id", ondelete="SET NULL"))
+    source: Mapped[str | None] = mapped_column(String(255))
+    geom: Mapped[Any] = mapped_column(geometry("MULTIPOLYGON"))
+
+
+class StreetNode(Base):
+    """A node of the street graph: an intersection or a dead end."""
+
+    __tablename__ = "street_nodes"
+    __table_args__ = (valid(),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    geom: Mapped[Any] = mapped_column(geometry("POINT"))
+
+
+class Street(Base):
+    """A street segment between two nodes of the routable network."""
+
+    __tablename__ = "streets"
+    __table_args__ = (
+        valid(),
+        one_of("street_class", StreetClass),
+        one_of("lit", Lit),
+        CheckConstraint("length_m >= 0", name="length_nonnegative"),
+        CheckConstraint("width_m IS NULL OR width_m > 0", name="width_positive"),
+        UniqueConstraint("source_id", "part", name="uq_streets_source_part"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[str] = mapped_column(String(100))
+    part: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str | None] = mapped_column(String(200))
+    street_class: Mapped[str] = mapped_column(String(32))
+    width_m: Mapped[float | None] = mapped_column(Float)
+    lit: Mapped[str] = mapped_column(String(16), default=Lit.UNKNOWN.value)
+    length_m: Mapped[float] = mapped_column(Float)
+    source: Mapped[int] = mapped_column(ForeignKey("street_nodes.id"), index=True)
+    target: Mapped[int] = mapped_column(ForeignKey("street_nodes.id"), index=True)
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id", ondelete="SET NULL"))
+    source_file: Mapped[str | None] = mapped_column(String(255))
+    geom: Mapped[Any] = mapped_column(geometry("LINESTRING"))
+
+
+class Light(Base):
+    """A streetlight or wall lamp."""
+
+    __tablename__ = "lights"
+    __table_args__ = (
+        valid(),
+        one_of("status", AssetStatus),
+        one_of("mount", LightMount),
+        CheckConstraint("height_m IS NULL OR height_m > 0", name="height_positive"),
+        CheckConstraint("intensity_cd IS NULL OR intensity_cd >= 0", name="intensity_nonneg"),
+        CheckConstraint("power_w IS NULL OR power_w >= 0", name="power_nonnegative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[str] = mapped_column(String(100), unique=True)
+    height_m: Mapped[float | None] = mapped_column(Float)
+    intensity_cd: Mapped[float | None] = mapped_column(Float)
+    power_w: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16), default=AssetStatus.WORKING.value)
+    mount: Mapped[str | None] = mapped_column(String(16))
+    installed_on: Mapped[date | None] = mapped_column(Date)
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id", ondelete="SET NULL"))
+    source: Mapped[str | None] = mapped_column(String(255))
+    geom: Mapped[Any] = mapped_column(geometry("POINT"))
+
+
+class Camera(Base):
+    """A surveillance camera; no heading means a dome seeing all round."""
+
+    __tablename__ = "cameras"
+    __table_args__ = (
+        valid(),
+        one_of("status", AssetStatus),
+        CheckConstraint("heading_deg IS NULL OR (heading_deg >= 0 AND heading_deg <= 360)",
+                        name="heading_range"),
+        CheckConstraint("fov_deg IS NULL OR (fov_deg > 0 AND fov_deg <= 360)", name="fov_range"),
+        CheckConstraint("range_m IS NULL OR range_m > 0", name="range_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[str] = mapped_column(String(100), unique=True)
+    heading_deg: Mapped[float | None] = mapped_column(Float)
+    fov_deg: Mapped[float | None] = mapped_column(Float)
+    range_m: Mapped[float | None] = mapped_column(Float)
+    lens_mm: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16), default=AssetStatus.WORKING.value)
+    installed_on: Mapped[date | None] = mapped_column(Date)
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id", ondelete="SET NULL"))
+    source: Mapped[str | None] = mapped_column(String(255))
+    geom: Mapped[Any] = mapped_column(geometry("POINT"))
+
+
+class Hazard(Base):
+    """A reported problem going round the closed loop."""
+
+    __tablename__ = "hazards"
+    __table_args__ = (
+        valid(),
+        one_of("category", HazardCategory),
+        one_of("severity", Severity),
+        one_of("status", HazardStatus),
+        one_of("level", Level),
+        CheckConstraint(
+            "GeometryType(geom) IN ('POINT','LINESTRING','POLYGON','MULTIPOINT',"
+            "'MULTILINESTRING','MULTIPOLYGON')",
+            name="geom_kind",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    category: Mapped[str] = mapped_column(String(32))
+    description: Mapped[str | None] = mapped_column(Text)
+    severity: Mapped[str] = mapped_column(String(16), default=Severity.MEDIUM.value)
+    status: Mapped[str] = mapped_column(String(16), default=HazardStatus.REPORTED.value)
+    level: Mapped[str] = mapped_column(String(16), default=Level.BUILDING.value)
+    assignee: Mapped[str | None] = mapped_column(String(100))
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id", ondelete="SET NULL"))
+    building_id: Mapped[int | None] = mapped_column(
+        ForeignKey("buildings.id", ondelete="SET NULL"))
+    light_id: Mapped[int | None] = mapped_column(ForeignKey("lights.id", ondelete="SET NULL"))
+    camera_id: Mapped[int | None] = mapped_column(ForeignKey("cameras.id", ondelete="SET NULL"))
+    reporter_name: Mapped[str | None] = mapped_column(String(100))
+    reporter_contact: Mapped[str | None] = mapped_column(String(100))
+    photo: Mapped[str | None] = mapped_column(String(255))
+    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                  server_default=func.now())
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now())
+    source: Mapped[str | None] = mapped_column(String(255))
+    geom: Mapped[Any] = mapped_column(Geometry("GEOMETRY", srid=SRID, spatial_index=True))
+
+    events: Mapped[list[HazardEvent]] = relationship(
+        back_populates="hazard", order_by="HazardEvent.at, HazardEvent.id")
+
+
+class HazardEvent(Base):
+    """One change in a hazard's life; append-only (a trigger refuses UPDATE and DELETE)."""
+
+    __tablename__ = "hazard_events"
+    __table_args__ = (
+        one_of("from_status", HazardStatus, "from_status_allowed"),
+        one_of("to_status", HazardStatus, "to_status_allowed"),
+        one_of("from_level", Level, "from_level_allowed"),
+        one_of("to_level", Level, "to_level_allowed"),
+        CheckConstraint("satisfaction IS NULL OR satisfaction BETWEEN 1 AND 5",
+                        name="satisfaction_range"),
+        Index("ix_hazard_events_hazard_at", "hazard_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hazard_id: Mapped[int] = mapped_column(ForeignKey("hazards.id", ondelete="RESTRICT"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor: Mapped[str | None] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    from_level: Mapped[str | None] = mapped_column(String(16))
+    to_level: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    satisfaction: Mapped[int | None] = mapped_column(Integer)
+    extra: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+    hazard: Mapped[Hazard] = relationship(back_populates="events")
+
+
+LAYER_MODELS: dict[str, type[Base]] = {
+    "grids": Grid,
+    "buildings": Building,
+    "streets": Street,
+    "lights": Light,
+    "cameras": Camera,
+    "hazards": Hazard,
+}
