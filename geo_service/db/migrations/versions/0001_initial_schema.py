@@ -3,7 +3,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 17:05:24.230434
+Create Date: 2026-11-27 17:07:41.621900
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def upgrade() -> None:
         sa.Column("address", sa.String(length=300), nullable=True),
         sa.Column("floors", sa.Integer(), nullable=True),
         sa.Column("households", sa.Integer(), nullable=True),
-        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("kind", sa.String(length=32), server_default="other", nullable=False),
         sa.Column("compound", sa.String(length=100), nullable=True),
         sa.Column("leader_name", sa.String(length=100), nullable=True),
         sa.Column("leader_phone", sa.String(length=50), nullable=True),
@@ -161,7 +161,7 @@ def upgrade() -> None:
         sa.Column("fov_deg", sa.Float(), nullable=True),
         sa.Column("range_m", sa.Float(), nullable=True),
         sa.Column("lens_mm", sa.Float(), nullable=True),
-        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("status", sa.String(length=16), server_default="working", nullable=False),
         sa.Column("installed_on", sa.Date(), nullable=True),
         sa.Column("grid_id", sa.Integer(), nullable=True),
         sa.Column("source", sa.String(length=255), nullable=True),
@@ -206,7 +206,7 @@ def upgrade() -> None:
         sa.Column("height_m", sa.Float(), nullable=True),
         sa.Column("intensity_cd", sa.Float(), nullable=True),
         sa.Column("power_w", sa.Float(), nullable=True),
-        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("status", sa.String(length=16), server_default="working", nullable=False),
         sa.Column("mount", sa.String(length=16), nullable=True),
         sa.Column("installed_on", sa.Date(), nullable=True),
         sa.Column("grid_id", sa.Integer(), nullable=True),
@@ -249,11 +249,11 @@ def upgrade() -> None:
         "streets",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("source_id", sa.String(length=100), nullable=False),
-        sa.Column("part", sa.Integer(), nullable=False),
+        sa.Column("part", sa.Integer(), server_default="0", nullable=False),
         sa.Column("name", sa.String(length=200), nullable=True),
         sa.Column("street_class", sa.String(length=32), nullable=False),
         sa.Column("width_m", sa.Float(), nullable=True),
-        sa.Column("lit", sa.String(length=16), nullable=False),
+        sa.Column("lit", sa.String(length=16), server_default="unknown", nullable=False),
         sa.Column("length_m", sa.Float(), nullable=False),
         sa.Column("source", sa.Integer(), nullable=False),
         sa.Column("target", sa.Integer(), nullable=False),
@@ -304,9 +304,9 @@ def upgrade() -> None:
         sa.Column("idempotency_key", sa.String(length=100), nullable=True),
         sa.Column("category", sa.String(length=32), nullable=False),
         sa.Column("description", sa.Text(), nullable=True),
-        sa.Column("severity", sa.String(length=16), nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("level", sa.String(length=16), nullable=False),
+        sa.Column("severity", sa.String(length=16), server_default="medium", nullable=False),
+        sa.Column("status", sa.String(length=16), server_default="reported", nullable=False),
+        sa.Column("level", sa.String(length=16), server_default="building", nullable=False),
         sa.Column("assignee", sa.String(length=100), nullable=True),
         sa.Column("grid_id", sa.Integer(), nullable=True),
         sa.Column("building_id", sa.Integer(), nullable=True),
@@ -431,6 +431,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_hazard_events_hazard_at", "hazard_events", ["hazard_id", "at"], unique=False
     )
+    # Spatial (GiST) indexes come with each table from GeoAlchemy2.
     op.execute(APPEND_ONLY)
 
 

@@ -1,0 +1,348 @@
+"""Write validated layers into PostGIS: upsert by source id, inside the caller's transaction.
+
+Every function takes an open ``Connection`` so a caller can put several layers (the whole
+sample) into one transaction; nothing here commits. Rows whose values did not change are not
+touched, so loading the same file twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import Connection, Table, select, text
+from sqlalchemy.dialects.postgresql import insert
+
+from geo_service.ingest import LayerData, Problem, metric_crs_for, node_streets
+from geo_service.models import (
+    Building,
+    Camera,
+    Community,
+    Grid,
+    Hazard,
+    HazardEvent,
+    Light,
+    Street,
+    StreetNode,
+)
+
+SRID = 4326
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "grids": ("number", "code", "name", "zone", "party_group", "staff"),
+    "buildings": ("source_id", "name", "address", "floors", "households", "kind", "compound",
+                  "leader_name", "leader_phone"),
+    "lights": ("source_id", "height_m", "intensity_cd", "power_w", "status", "mount",
+               "installed_on"),
+    "cameras": ("source_id", "heading_deg", "fov_deg", "range_m", "lens_mm", "status",
+                "installed_on"),
+    "hazards": ("source_id", "category", "description", "severity", "status", "level",
+                "reported_at", "due_at", "reporter_name", "reporter_contact", "assignee"),
+}
+# On reload a hazard keeps the state the loop has moved it to; only these follow the file.
+HAZARD_FILE_FIELDS = ("category", "description", "severity", "reporter_name",
+                      "reporter_contact", "due_at")
+DATE_COLUMNS = {"installed_on"}
+TIME_COLUMNS = {"reported_at", "due_at"}
+INTEGER_COLUMNS = {"number", "floors", "households"}
+
+
+@dataclass
+class LoadSummary:
+    """What one layer's load did."""
+
+    layer: str
+    source: str
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        """Human-readable report lines."""
+        head = (f"{self.layer}: {self.inserted} new, {self.updated} updated, "
+                f"{self.unchanged} unchanged (from {self.source})")
+        return [head, *(f"  {note}" for note in self.notes),
+                *(f"  {problem}" for problem in self.problems)]
+
+
+# -- value conversion ------------------------------------------------------------------------
+def ewkt(geom: BaseGeometry) -> str:
+    """EWKT at full precision, the form GeoAlchemy2 binds."""
+    return f"SRID={SRID};{shapely.to_wkt(geom, rounding_precision=-1)}"
+
+
+def as_multi(geom: BaseGeometry) -> BaseGeometry:
+    """Polygon -> MultiPolygon; other geometries unchanged."""
+    if geom.geom_type == "Polygon":
+        return shapely.MultiPolygon([geom])
+    return geom
+
+
+def plain(column: str, value: Any) -> Any:
+    """Convert a pandas cell to what the database column expects (NaN -> None)."""
+    if value is None or (not isinstance(value, list | dict) and pd.isna(value)):
+        return None
+    if column in DATE_COLUMNS and not isinstance(value, date):
+        return pd.Timestamp(value).date()
+    if column in TIME_COLUMNS and not isinstance(value, datetime):
+        stamp = pd.Timestamp(value)
+        return (stamp if stamp.tzinfo else stamp.tz_localize("Asia/Shanghai")).to_pydatetime()
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if column in INTEGER_COLUMNS:
+        return int(value)
+    if hasattr(value, "item"):  # numpy scalar
+        return value.item()
+    return value
+
+
+def rows_of(frame: gpd.GeoDataFrame, columns: Iterable[str], source: str) -> list[dict[str, Any]]:
+    """Records for insertion: the layer's columns, its geometry as EWKT, and the file name."""
+    columns = [c for c in columns if c in frame.columns]
+    rows = []
+    for record, geom in zip(frame[columns].to_dict("records"), frame.geometry, strict=True):
+        row = {c: plain(c, record[c]) for c in columns}
+        row["geom"] = ewkt(as_multi(geom) if geom.geom_type == "Polygon" else geom)
+        row["source"] = source
+        rows.append(row)
+    return rows
+
+
+# -- generic upsert --------------------------------------------------------------------------
+def upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], key: str,
+           update_columns: Iterable[str]) -> tuple[int, int]:
+    """Insert rows or update those whose values differ; return (inserted, updated)."""
+    if not rows:
+        return 0, 0
+    update_columns = [c for c in update_columns if c in rows[0] and c != key]
+    statement = insert(table)
+    excluded = statement.excluded
+    changed = None
+    for column in update_columns:
+        differs = table.c[column].is_distinct_from(excluded[column])
+        if column == "geom":
+            differs = text(f"NOT ST_OrderingEquals({table.name}.geom, excluded.geom)")
+        changed = differs if changed is None else changed | differs
+    statement = statement.on_conflict_do_update(
+        index_elements=[key],
+        set_={c: excluded[c] for c in update_columns},
+        where=changed,
+    ).returning(text("(xmax = 0) AS inserted"))
+    inserted = updated = 0
+    for row in rows:
+        result = conn.execute(statement, row).first()
+        if result is None:
+            continue
+        inserted += int(result.inserted)
+        updated += int(not result.inserted)
+    return inserted, updated
+
+
+# -- layers ----------------------------------------------------------------------------------
+def community_area(conn: Connection) -> BaseGeometry | None:
+    """The community boundary (union of its grids) as a shapely geometry, if any."""
+    wkb = conn.execute(select(Community.boundary.ST_AsBinary())).scalar()
+    return shapely.from_wkb(bytes(wkb)) if wkb is not None else None
+
+
+def refresh_community(conn: Connection, name: str) -> None:
+    """Set the community's boundary to the union of the grids."""
+    boundary = conn.execute(text(
+        "SELECT ST_AsEWKT(ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Union(geom)), 3))) "
+        "FROM grids")).scalar()
+    statement = insert(Community.__table__).values(name=name, boundary=boundary)
+    conn.execute(statement.on_conflict_do_update(index_elements=["name"],
+                                                 set_={"boundary": boundary}))
+
+
+def assign_grids(conn: Connection) -> None:
+    """Give every feature the grid it overlaps most (points: the grid containing them)."""
+    conn.execute(text("""
+        UPDATE buildings b SET grid_id = best.id FROM (
+            SELECT DISTINCT ON (b2.id) b2.id AS building, g.id
+            FROM buildings b2 JOIN grids g ON ST_Intersects(g.geom, b2.geom)
+            ORDER BY b2.id, ST_Area(ST_Intersection(g.geom, b2.geom)) DESC) best
+        WHERE b.id = best.building AND b.grid_id IS DISTINCT FROM best.id"""))
+    conn.execute(text("""
+        UPDATE streets s SET grid_id = best.id FROM (
+            SELECT DISTINCT ON (s2.id) s2.id AS street, g.id
+            FROM streets s2 JOIN grids g ON ST_Intersects(g.geom, s2.geom)
+            ORDER BY s2.id, ST_Length(ST_Intersection(g.geom, s2.geom)) DESC) best
+        WHERE s.id = best.street AND s.grid_id IS DISTINCT FROM best.id"""))
+    for table in ("lights", "cameras", "hazards"):
+        conn.execute(text(f"""
+            UPDATE {table} t SET grid_id = best.id FROM (
+                SELECT DISTINCT ON (t2.id) t2.id AS item, g.id
+                FROM {table} t2 JOIN grids g ON ST_Intersects(g.geom, t2.geom)
+                ORDER BY t2.id, ST_Area(ST_Intersection(g.geom, ST_Buffer(t2.geom, 1e-6))) DESC
+            ) best
+            WHERE t.id = best.item AND t.grid_id IS DISTINCT FROM best.id"""))
+
+
+def store_grids(conn: Connection, data: LayerData, community_name: str) -> LoadSummary:
+    """Upsert grids by number and refresh the community boundary."""
+    rows = rows_of(data.frame, COLUMNS["grids"], data.source)
+    update = [*COLUMNS["grids"], "geom", "source"]
+    inserted, updated = upsert(conn, Grid.__table__, rows, "number", update)
+    refresh_community(conn, community_name)
+    summary = LoadSummary("grids", data.source, inserted, updated,
+                          len(rows) - inserted - updated, list(data.problems))
+    total = conn.execute(text("SELECT count(*) FROM grids")).scalar()
+    summary.notes.append(f"{total} grids in the community")
+    return summary
+
+
+def store_points_or_polygons(conn: Connection, data: LayerData) -> LoadSummary:
+    """Upsert buildings, lights or cameras by source_id."""
+    table = {"buildings": Building, "lights": Light, "cameras": Camera}[data.layer].__table__
+    columns = COLUMNS[data.layer]
+    rows = rows_of(data.frame, columns, data.source)
+    inserted, updated = upsert(conn, table, rows, "source_id", [*columns, "geom", "source"])
+    return LoadSummary(data.layer, data.source, inserted, updated,
+                       len(rows) - inserted - updated, list(data.problems))
+
+
+def store_hazards(conn: Connection, data: LayerData) -> LoadSummary:
+    """Upsert hazards by source_id; append the file's history events not yet recorded."""
+    rows = rows_of(data.frame, COLUMNS["hazards"], data.source)
+    histories = (data.frame["history"].tolist() if "history" in data.frame.columns
+                 else [None] * len(rows))
+    table = Hazard.__table__
+    wanted = [row["source_id"] for row in rows]
+    existing = dict(conn.execute(select(table.c.source_id, table.c.id)
+                                 .where(table.c.source_id.in_(wanted))).all())
+    inserted = updated = 0
+    for row, history in zip(rows, histories, strict=True):
+        hazard_id = existing.get(row["source_id"])
+        if hazard_id is None:
+            hazard_id = conn.execute(insert(table).values(**row).returning(table.c.id)).scalar()
+            inserted += 1
+        else:
+            changes = {c: row[c] for c in (*HAZARD_FILE_FIELDS, "geom") if c in row}
+            current = conn.execute(select(*(table.c[c] for c in changes if c != "geom"),
+                                          table.c.geom.ST_AsEWKT().label("geom"))
+                                   .where(table.c.id == hazard_id)).mappings().one()
+            if any(current[c] != changes[c] for c in changes if c != "geom") or not same_geom(
+                    conn, current["geom"], changes["geom"]):
+                conn.execute(table.update().where(table.c.id == hazard_id)
+                             .values(**changes, updated_at=text("now()")))
+                updated += 1
+        append_history(conn, hazard_id, history)
+    return LoadSummary("hazards", data.source, inserted, updated,
+                       len(rows) - inserted - updated, list(data.problems))
+
+
+def same_geom(conn: Connection, a: str, b: str) -> bool:
+    """True when two EWKT geometries are the same point for point."""
+    return bool(conn.execute(text("SELECT ST_OrderingEquals(ST_GeomFromEWKT(:a), "
+                                  "ST_GeomFromEWKT(:b))"), {"a": a, "b": b}).scalar())
+
+
+def append_history(conn: Connection, hazard_id: int, history: Any) -> int:
+    """Append the events of a file's history that the hazard does not have yet."""
+    if history is None or (not isinstance(history, list | str) and pd.isna(history)):
+        return 0
+    events = json.loads(history) if isinstance(history, str) else list(history)
+    table = HazardEvent.__table__
+    known = {(at, action) for at, action in conn.execute(
+        select(table.c.at, table.c.action).where(table.c.hazard_id == hazard_id)).all()}
+    added = 0
+    for event in events:
+        at = plain("reported_at", event.get("at"))
+        if (at, event.get("action")) in known:
+            continue
+        conn.execute(insert(table).values(
+            hazard_id=hazard_id, at=at, actor=event.get("actor"), action=event.get("action"),
+            from_status=event.get("from_status"), to_status=event.get("to_status"),
+            from_level=event.get("from_level"), to_level=event.get("to_level"),
+            note=event.get("note"), satisfaction=event.get("satisfaction")))
+        added += 1
+    return added
+
+
+def store_streets(conn: Connection, data: LayerData, *, snap_m: float = 0.5) -> LoadSummary:
+    """Node the file's streets together with those already stored, and rewrite the graph.
+
+    Streets from other files stay, split where the new ones cross them. Node and segment ids
+    are assigned deterministically, so loading the same file twice changes nothing.
+    """
+    incoming = data.frame
+    ids = [str(i) for i in incoming["source_id"]]
+    kept = gpd.read_postgis(
+        text("SELECT source_id, name, street_class, width_m, lit, geom FROM streets "
+             "WHERE NOT (source_id = ANY(:ids)) ORDER BY source_id, part"),
+        conn, geom_col="geom", params={"ids": ids}).rename_geometry("geometry")
+    previous = streets_fingerprint(conn)
+    columns = ["source_id", "name", "street_class", "width_m", "lit", "geometry"]
+    combined = pd.concat([kept[columns], incoming[columns]], ignore_index=True)
+    combined = gpd.GeoDataFrame(combined, geometry="geometry", crs=SRID)
+    network = node_streets(combined, metric_crs=metric_crs_for(combined), snap_m=snap_m)
+    segments = network.segments.sort_values(["source_id", "part"]).reset_index(drop=True)
+    segments["part"] = segments.groupby("source_id").cumcount()
+
+    conn.execute(Street.__table__.delete())
+    conn.execute(StreetNode.__table__.delete())
+    node_rows = [{"id": int(node_id), "geom": ewkt(geom)}
+                 for node_id, geom in zip(network.nodes.index, network.nodes.geometry,
+                                          strict=True)]
+    if node_rows:
+        conn.execute(StreetNode.__table__.insert(), node_rows)
+    segment_rows = []
+    for number, record in enumerate(segments.to_dict("records"), start=1):
+        segment_rows.append({
+            "id": number, "source_id": str(record["source_id"]), "part": int(record["part"]),
+            "name": plain("name", record["name"]), "street_class": record["street_class"],
+            "width_m": plain("width_m", record["width_m"]), "lit": record["lit"],
+            "length_m": float(record["length_m"]), "source": int(record["source"]),
+            "target": int(record["target"]), "source_file": data.source,
+            "geom": ewkt(record["geometry"])})
+    if segment_rows:
+        conn.execute(Street.__table__.insert(), segment_rows)
+    for name in ("streets_id_seq", "street_nodes_id_seq"):
+        conn.execute(text(f"SELECT setval('{name}', GREATEST((SELECT count(*) FROM "
+                          f"{name.removesuffix('_id_seq')}), 1))"))
+    current = streets_fingerprint(conn)
+    changed = previous != current
+    new_ids = set(ids) - {row[0] for row in previous}
+    old_ids = len(set(ids)) - len(new_ids)
+    summary = LoadSummary("streets", data.source, inserted=len(new_ids),
+                          updated=old_ids if changed else 0,
+                          unchanged=0 if changed else old_ids,
+                          problems=[*data.problems, *network.problems])
+    total_km = sum(r["length_m"] for r in segment_rows) / 1000
+    summary.notes.append(
+        f"street graph: {len(segment_rows)} segments, {len(node_rows)} nodes, "
+        f"{total_km:.1f} km, {len(network.components)} connected piece(s)")
+    return summary
+
+
+def streets_fingerprint(conn: Connection) -> list[tuple[Any, ...]]:
+    """The stored graph as comparable tuples (to tell whether a reload changed anything)."""
+    return [tuple(r) for r in conn.execute(text(
+        "SELECT source_id, part, name, street_class, width_m, lit, source, target, "
+        "ST_AsEWKT(geom) FROM streets ORDER BY id")).all()]
+
+
+def store_layer(conn: Connection, data: LayerData, community_name: str) -> LoadSummary:
+    """Store one layer and re-assign grids; the caller owns the transaction."""
+    if data.layer == "grids":
+        summary = store_grids(conn, data, community_name)
+    elif data.layer == "streets":
+        summary = store_streets(conn, data)
+    elif data.layer == "hazards":
+        summary = store_hazards(conn, data)
+    else:
+        summary = store_points_or_polygons(conn, data)
+    assign_grids(conn)
+    return summary
+
+

@@ -1,0 +1,46 @@
+"""The home page: what is loaded, per layer and per grid."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from sqlalchemy import text
+
+from geo_service.web.db import engine
+
+blueprint = Blueprint("home", __name__)
+
+LAYER_TABLES = ("grids", "buildings", "streets", "lights", "cameras", "hazards")
+LAYER_NAMES = {
+    "grids": ("网格", "Grids"),
+    "buildings": ("建筑", "Buildings"),
+    "streets": ("街巷路段", "Street segments"),
+    "lights": ("路灯", "Streetlights"),
+    "cameras": ("监控", "Cameras"),
+    "hazards": ("隐患", "Hazards"),
+}
+
+
+def language() -> str:
+    """``en`` when asked for with ``?lang=en``, else Chinese."""
+    return "en" if request.args.get("lang") == "en" else "zh"
+
+
+@blueprint.get("/")
+def index() -> str:
+    """List what is loaded: counts per layer and per grid."""
+    with engine().connect() as conn:
+        counts = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in LAYER_TABLES}
+        km = conn.execute(text("SELECT coalesce(sum(length_m), 0) / 1000 FROM streets")).scalar()
+        grids = conn.execute(text("""
+            SELECT g.number, g.name, g.zone,
+                   (SELECT count(*) FROM buildings b WHERE b.grid_id = g.id) AS buildings,
+                   (SELECT count(*) FROM buildings b WHERE b.grid_id = g.id
+                        AND b.leader_name IS NULL) AS no_leader,
+                   (SELECT count(*) FROM hazards h WHERE h.grid_id = g.id
+                        AND h.status <> 'closed') AS open_hazards
+            FROM grids g ORDER BY g.number""")).mappings().all()
+        community = conn.execute(text("SELECT name FROM community LIMIT 1")).scalar()
+    lang = language()
+    layers = [(LAYER_NAMES[t][0 if lang == "zh" else 1], counts[t]) for t in LAYER_TABLES]
+    return render_template("index.html", lang=lang, layers=layers, grids=grids,
+                           street_km=float(km), community=community)

@@ -1,0 +1,95 @@
+"""Shared fixtures: a real PostGIS (the embedded cluster), one throwaway database per test."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import Engine
+
+from geo_service.config import PROJECT_ROOT, Settings, load_settings
+from geo_service.db.engine import engine_for, migrate, resolve_url
+
+TEMPLATE = f"geo_test_template_{uuid.uuid4().hex[:8]}"
+
+
+def plain_url(url: str) -> str:
+    """libpq form of a SQLAlchemy URL."""
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def with_database(url: str, name: str) -> str:
+    """The same server URL pointing at another database."""
+    return url.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    """URL of the embedded cluster's main database (started when needed)."""
+    settings = load_settings()
+    return resolve_url(Settings(data_dir=settings.data_dir))
+
+
+@pytest.fixture(scope="session")
+def template_url(server_url: str) -> Iterator[str]:
+    """A migrated template database that each test's database is copied from."""
+    admin = plain_url(with_database(server_url, "postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{TEMPLATE}"')
+    url = with_database(server_url, TEMPLATE)
+    migrate(url)
+    engine_for(url).dispose()
+    yield url
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)')
+
+
+@pytest.fixture()
+def db_url(template_url: str) -> Iterator[str]:
+    """A fresh, migrated, empty database for one test, dropped afterwards."""
+    name = f"geo_test_{uuid.uuid4().hex[:12]}"
+    admin = plain_url(with_database(template_url, "postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
+    url = with_database(template_url, name)
+    yield url
+    engine_for(url).dispose()
+    engine_for.cache_clear()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture()
+def engine(db_url: str) -> Engine:
+    """Engine on the test's database."""
+    return engine_for(db_url)
+
+
+@pytest.fixture()
+def settings(db_url: str) -> Settings:
+    """Settings pointing at the test's database."""
+    return Settings(database_url=db_url)
+
+
+@pytest.fixture()
+def cli(db_url: str):  # noqa: ANN201
+    """Run ``geo-service`` commands in-process against the test's database."""
+    from geo_service.cli import main
+
+    runner = CliRunner()
+
+    def invoke(*args: str) -> Result:
+        return runner.invoke(main, list(args), env={"DATABASE_URL": db_url},
+                             catch_exceptions=True)
+
+    return invoke
+
+
+@pytest.fixture(scope="session")
+def sample_dir() -> Path:
+    """The shipped sample community."""
+    return PROJECT_ROOT / "data"
