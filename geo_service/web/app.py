@@ -26,8 +26,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.config["ENGINE"] = engine or engine_for(resolve_url(settings))
     app.config["JSON_AS_ASCII"] = False
 
-    from geo_service.web import health, home
+    from geo_service.web import assets, health, home, vendor
 
+    vendor.localise_all()
+    app.register_blueprint(assets.blueprint)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(home.blueprint)
     return app

@@ -1,0 +1,254 @@
+"""Loading files through the command line into a real PostGIS: all or nothing, idempotent."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+TABLES = ("grids", "buildings", "streets", "street_nodes", "lights", "cameras", "hazards",
+          "hazard_events", "community")
+
+
+def snapshot(engine) -> dict[str, str]:
+    """A digest of every table's rows: equal digests mean nothing changed."""
+    with engine.connect() as conn:
+        return {t: conn.execute(text(
+            "SELECT count(*) || ':' || "
+            "coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '')"
+            f" FROM {t} t")).scalar() for t in TABLES}
+
+
+def count(engine, table: str, where: str = "true") -> int:
+    with engine.connect() as conn:
+        return conn.execute(text(f"SELECT count(*) FROM {table} WHERE {where}")).scalar()
+
+
+def site_file(package: str, *parts: str) -> Path:
+    module = pytest.importorskip(package)
+    return Path(module.__file__).parent.joinpath(*parts)
+
+
+def write_geojson(path: Path, features: list[dict]) -> Path:
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    return path
+
+
+def point(lon: float, lat: float, **props) -> dict:
+    return {"type": "Feature", "properties": props,
+            "geometry": {"type": "Point", "coordinates": [lon, lat]}}
+
+
+@pytest.fixture()
+def sample_loaded(cli, engine):
+    result = cli("load", "sample")
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_load_sample_stores_every_layer_and_reports_it(sample_loaded, engine) -> None:
+    out = sample_loaded.output
+    assert "grids:" in out and "26 grids in the community" in out
+    assert count(engine, "grids") == 26
+    assert count(engine, "buildings") >= 300
+    assert count(engine, "streets") > 100
+    assert count(engine, "lights") >= 12 and count(engine, "cameras") >= 4
+    statuses = {r for (r,) in engine.connect().execute(text("SELECT DISTINCT status FROM hazards"))}
+    assert statuses == {"reported", "assigned", "in_progress", "resolved", "revisited", "closed"}
+    assert count(engine, "hazard_events") > count(engine, "hazards")
+    # every building and street got the grid it overlaps most
+    assert count(engine, "buildings", "grid_id IS NULL") == 0
+    assert count(engine, "community", "boundary IS NOT NULL") == 1
+
+
+def test_loading_the_sample_twice_changes_nothing(sample_loaded, cli, engine) -> None:
+    before = snapshot(engine)
+    again = cli("load", "sample")
+    assert again.exit_code == 0, again.output
+    assert snapshot(engine) == before
+    assert "0 new, 0 updated" in again.output
+
+
+def test_sample_street_network_is_connected_after_noding(sample_loaded, engine) -> None:
+    with engine.connect() as conn:
+        pieces = conn.execute(text(
+            "SELECT count(DISTINCT component) FROM pgr_connectedComponents("
+            "'SELECT id, source, target, length_m AS cost, length_m AS reverse_cost "
+            "FROM streets')")).scalar()
+    assert pieces == 1
+
+
+def test_check_grids_passes_on_the_sample(sample_loaded, cli) -> None:
+    result = cli("check", "grids")
+    assert result.exit_code == 0, result.output
+    assert "26 grids" in result.output
+
+
+def test_check_grids_finds_overlap_and_hole(cli, tmp_path: Path) -> None:
+    def square(x0: float, y0: float, size: float) -> list:
+        return [[[x0, y0], [x0 + size, y0], [x0 + size, y0 + size], [x0, y0 + size], [x0, y0]]]
+
+    base_lon, base_lat, d = 106.83, 27.52, 0.002
+    features = [
+        {"type": "Feature", "properties": {"number": 1},
+         "geometry": {"type": "Polygon", "coordinates": square(base_lon, base_lat, d)}},
+        # overlaps grid 1 by a quarter of its width
+        {"type": "Feature", "properties": {"number": 2},
+         "geometry": {"type": "Polygon", "coordinates": square(base_lon + 0.75 * d, base_lat, d)}},
+        # grids 3, 4 and 5 ring a hole the size of a grid
+        {"type": "Feature", "properties": {"number": 3},
+         "geometry": {"type": "Polygon",
+                      "coordinates": square(base_lon, base_lat + d, d)}},
+        {"type": "Feature", "properties": {"number": 4},
+         "geometry": {"type": "Polygon",
+                      "coordinates": [[[base_lon, base_lat + 2 * d],
+                                       [base_lon + 3 * d, base_lat + 2 * d],
+                                       [base_lon + 3 * d, base_lat + 3 * d],
+                                       [base_lon, base_lat + 3 * d],
+                                       [base_lon, base_lat + 2 * d]]]}},
+        {"type": "Feature", "properties": {"number": 5},
+         "geometry": {"type": "Polygon",
+                      "coordinates": square(base_lon + 2 * d, base_lat + d, d)}},
+    ]
+    path = write_geojson(tmp_path / "bad_grids.geojson", features)
+    loaded = cli("load", "grids", str(path))
+    assert loaded.exit_code == 0, loaded.output
+    result = cli("check", "grids")
+    assert result.exit_code == 1, result.output
+    text_out = result.output.lower()
+    assert "overlap" in text_out and "1" in text_out and "2" in text_out
+    assert "hole" in text_out
+
+
+def test_rejected_feature_names_file_feature_and_reason_and_stores_nothing(
+        sample_loaded, cli, engine, tmp_path: Path) -> None:
+    before = snapshot(engine)
+    path = write_geojson(tmp_path / "lamps.geojson", [
+        point(106.8301, 27.5201, source_id="NEW1", status="working"),
+        point(106.8302, 27.5202, source_id="NEW2", status="shiny"),
+        point(27.5203, 106.8303, source_id="NEW3", status="working"),
+        {"type": "Feature", "properties": {"source_id": "NEW4"}, "geometry": None},
+    ])
+    result = cli("load", "lights", str(path))
+    assert result.exit_code != 0
+    message = str(result.exception) + result.output
+    assert "lamps.geojson" in message
+    assert "NEW2" in message and "status" in message and "shiny" in message
+    assert "NEW3" in message and "swapped" in message
+    assert "NEW4" in message
+    assert snapshot(engine) == before
+
+
+def test_skip_invalid_stores_the_valid_features(sample_loaded, cli, engine, tmp_path) -> None:
+    path = write_geojson(tmp_path / "lamps.geojson", [
+        point(106.8301, 27.5201, source_id="NEW1", status="working"),
+        point(106.8302, 27.5202, source_id="NEW2", status="shiny"),
+    ])
+    result = cli("load", "lights", str(path), "--skip-invalid")
+    assert result.exit_code == 0, result.output
+    assert count(engine, "lights", "source_id = 'NEW1'") == 1
+    assert count(engine, "lights", "source_id = 'NEW2'") == 0
+    assert "NEW2" in result.output
+
+
+def test_feature_far_outside_the_community_is_rejected(sample_loaded, cli, engine,
+                                                        tmp_path) -> None:
+    path = write_geojson(tmp_path / "cams.geojson", [
+        point(106.8301, 27.5201, source_id="C-near"),
+        point(106.95, 27.60, source_id="C-far"),
+    ])
+    result = cli("load", "cameras", str(path))
+    assert result.exit_code != 0
+    assert "C-far" in str(result.exception) + result.output
+    assert count(engine, "cameras", "source_id = 'C-near'") == 0
+
+
+def test_csv_in_gcj02_is_stored_in_wgs84(cli, engine, tmp_path: Path) -> None:
+    import numpy as np
+
+    from geo_service.ingest import wgs84_to_gcj02
+
+    true_lon, true_lat = np.array([106.8312]), np.array([27.5198])
+    gcj_lon, gcj_lat = wgs84_to_gcj02(true_lon, true_lat)
+    path = tmp_path / "lamps.csv"
+    path.write_text(f"编号,经度,纬度,状态\nL-gcj,{gcj_lon[0]:.9f},{gcj_lat[0]:.9f},正常\n",
+                    encoding="utf-8")
+    refused = cli("load", "lights", str(path))
+    assert refused.exit_code != 0 and "--crs" in str(refused.exception) + refused.output
+    result = cli("load", "lights", str(path), "--crs", "gcj02")
+    assert result.exit_code == 0, result.output
+    with engine.connect() as conn:
+        metres = conn.execute(text(
+            "SELECT ST_Distance(geom::geography, "
+            "ST_SetSRID(ST_MakePoint(:x, :y), 4326)::geography) "
+            "FROM lights WHERE source_id = 'L-gcj'"),
+            {"x": true_lon[0], "y": true_lat[0]}).scalar()
+        status = conn.execute(text("SELECT status FROM lights")).scalar()
+    assert metres < 0.5
+    assert status == "working"
+
+
+def test_load_osm_pbf_stores_buildings_and_a_noded_street_graph(cli, engine) -> None:
+    path = site_file("pyrosm", "data", "test.osm.pbf")
+    result = cli("load", "osm", str(path))
+    assert result.exit_code == 0, result.output
+    assert "buildings:" in result.output and "street graph:" in result.output
+    assert count(engine, "buildings") > 1000
+    assert count(engine, "streets") > 500
+    assert count(engine, "streets", "lit = 'yes'") > 0
+    with engine.connect() as conn:
+        dangling = conn.execute(text(
+            "SELECT count(*) FROM streets s LEFT JOIN street_nodes n ON n.id = s.source "
+            "WHERE n.id IS NULL")).scalar()
+        off_node = conn.execute(text(
+            "SELECT count(*) FROM streets s JOIN street_nodes n ON n.id = s.source "
+            "WHERE NOT ST_DWithin(ST_StartPoint(s.geom)::geography, n.geom::geography, 0.01)"
+        )).scalar()
+    assert dangling == 0 and off_node == 0
+
+
+def test_load_gpkg_layers_in_web_mercator(cli, engine) -> None:
+    path = site_file("momepy", "datasets", "bubenec.gpkg")
+    buildings = cli("load", "buildings", str(path), "--source-layer", "buildings")
+    assert buildings.exit_code == 0, buildings.output
+    streets = cli("load", "streets", str(path), "--source-layer", "streets")
+    assert streets.exit_code == 0, streets.output
+    assert count(engine, "buildings") == 144
+    with engine.connect() as conn:
+        lon, lat = conn.execute(text(
+            "SELECT ST_X(ST_Centroid(ST_Collect(geom))), ST_Y(ST_Centroid(ST_Collect(geom))) "
+            "FROM buildings")).one()
+    assert 14.3 < lon < 14.5 and 50.05 < lat < 50.15  # Prague, Bubeneč
+
+
+def test_load_shapefile_in_state_plane_feet(cli, engine) -> None:
+    folder = site_file("libpysal", "examples", "geodanet")
+    streets = cli("load", "streets", str(folder / "streets.shp"))
+    assert streets.exit_code == 0, streets.output
+    crimes = cli("load", "hazards", str(folder / "crimes.shp"))
+    assert crimes.exit_code == 0, crimes.output
+    assert count(engine, "hazards") == 287
+    with engine.connect() as conn:
+        lon, lat = conn.execute(text(
+            "SELECT ST_X(ST_Centroid(ST_Collect(geom))), ST_Y(ST_Centroid(ST_Collect(geom))) "
+            "FROM streets")).one()
+    assert -112.1 < lon < -111.8 and 33.3 < lat < 33.5  # Tempe, Arizona
+
+
+def test_reloading_a_changed_file_updates_by_source_id(cli, engine, tmp_path: Path) -> None:
+    path = write_geojson(tmp_path / "lamps.geojson", [
+        point(106.8301, 27.5201, source_id="L1", status="working", height_m=6),
+        point(106.8302, 27.5202, source_id="L2", status="working", height_m=6),
+    ])
+    assert cli("load", "lights", str(path)).exit_code == 0
+    write_geojson(path, [
+        point(106.8301, 27.5201, source_id="L1", status="broken", height_m=6),
+        point(106.8302, 27.5202, source_id="L2", status="working", height_m=6),
+    ])
+    result = cli("load", "lights", str(path))
+    assert result.exit_code == 0, result.output
+    assert "0 new, 1 updated, 1 unchanged" in result.output
+    assert count(engine, "lights") == 2
+    assert count(engine, "lights", "status = 'broken'") == 1
