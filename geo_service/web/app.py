@@ -8,6 +8,9 @@ from sqlalchemy import Engine
 from geo_service.config import PROJECT_ROOT, Settings, load_settings
 from geo_service.db.engine import engine_for, resolve_url
 
+# (path, message key) of the navigation bar; pages register themselves in later issues.
+NAV_ITEMS: list[tuple[str, str]] = [("/", "nav_home")]
+
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> Flask:
     """Build the web application.
@@ -26,9 +29,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.config["ENGINE"] = engine or engine_for(resolve_url(settings))
     app.config["JSON_AS_ASCII"] = False
 
-    from geo_service.web import assets, health, home, vendor
+    from geo_service.web import assets, health, home, i18n, vendor
 
     vendor.localise_all()
+    i18n.init_app(app)
+    app.jinja_env.globals["nav_items"] = NAV_ITEMS
     app.register_blueprint(assets.blueprint)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(home.blueprint)

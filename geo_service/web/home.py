@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template
 from sqlalchemy import text
 
 from geo_service.web.db import engine
@@ -10,19 +10,6 @@ from geo_service.web.db import engine
 blueprint = Blueprint("home", __name__)
 
 LAYER_TABLES = ("grids", "buildings", "streets", "lights", "cameras", "hazards")
-LAYER_NAMES = {
-    "grids": ("网格", "Grids"),
-    "buildings": ("建筑", "Buildings"),
-    "streets": ("街巷路段", "Street segments"),
-    "lights": ("路灯", "Streetlights"),
-    "cameras": ("监控", "Cameras"),
-    "hazards": ("隐患", "Hazards"),
-}
-
-
-def language() -> str:
-    """``en`` when asked for with ``?lang=en``, else Chinese."""
-    return "en" if request.args.get("lang") == "en" else "zh"
 
 
 @blueprint.get("/")
@@ -40,7 +27,6 @@ def index() -> str:
                         AND h.status <> 'closed') AS open_hazards
             FROM grids g ORDER BY g.number""")).mappings().all()
         community = conn.execute(text("SELECT name FROM community LIMIT 1")).scalar()
-    lang = language()
-    layers = [(LAYER_NAMES[t][0 if lang == "zh" else 1], counts[t]) for t in LAYER_TABLES]
-    return render_template("index.html", lang=lang, layers=layers, grids=grids,
+    layers = [(t, counts[t]) for t in LAYER_TABLES]
+    return render_template("index.html", layers=layers, grids=grids,
                            street_km=float(km), community=community)
