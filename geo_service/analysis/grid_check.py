@@ -288,10 +288,22 @@ def check_grids(
 # ------------------------------------------------------------------------------------------
 
 
+DENSIFY_DEGREES = 1e-5  # about a metre
+
+
 def _metric(frame: gpd.GeoDataFrame | gpd.GeoSeries, metric: CRS) -> gpd.GeoDataFrame:
-    """Return ``frame`` in the metric CRS (EPSG:4326 assumed when it has none)."""
+    """Return ``frame`` in the metric CRS (EPSG:4326 assumed when it has none).
+
+    Edges are densified to about a metre first: two grids sharing a straight edge with
+    different vertices must still share it after projection, not gain slivers along it.
+    """
     if frame.crs is None:
         frame = frame.set_crs(INPUT_CRS)
+    if frame.crs.is_geographic:
+        geometry = frame.geometry
+        # invalid grids stay as drawn, so they are reported as they came
+        dense = geometry.where(~geometry.is_valid, geometry.segmentize(DENSIFY_DEGREES))
+        frame = frame.set_geometry(dense) if isinstance(frame, gpd.GeoDataFrame) else dense
     out = frame.to_crs(metric)
     return out if isinstance(out, gpd.GeoDataFrame) else gpd.GeoDataFrame(geometry=out)
 

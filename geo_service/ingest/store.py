@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import geopandas as gpd
@@ -49,6 +49,14 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 # On reload a hazard keeps the state the loop has moved it to; only these follow the file.
 HAZARD_FILE_FIELDS = ("category", "description", "severity", "reporter_name",
                       "reporter_contact", "due_at")
+# What an empty value means for a column that must not be empty.
+FILL_EMPTY: dict[str, dict[str, Any]] = {
+    "buildings": {"kind": "other"},
+    "lights": {"status": "working"},
+    "cameras": {"status": "working"},
+    "hazards": {"category": "other", "severity": "medium", "status": "reported",
+                "level": "building"},
+}
 DATE_COLUMNS = {"installed_on"}
 TIME_COLUMNS = {"reported_at", "due_at"}
 INTEGER_COLUMNS = {"number", "floors", "households"}
@@ -105,12 +113,17 @@ def plain(column: str, value: Any) -> Any:
     return value
 
 
-def rows_of(frame: gpd.GeoDataFrame, columns: Iterable[str], source: str) -> list[dict[str, Any]]:
+def rows_of(frame: gpd.GeoDataFrame, layer: str, source: str) -> list[dict[str, Any]]:
     """Records for insertion: the layer's columns, its geometry as EWKT, and the file name."""
-    columns = [c for c in columns if c in frame.columns]
+    columns = [c for c in COLUMNS[layer] if c in frame.columns]
+    fill = FILL_EMPTY.get(layer, {})
+    loaded_at = datetime.now(UTC)
     rows = []
     for record, geom in zip(frame[columns].to_dict("records"), frame.geometry, strict=True):
         row = {c: plain(c, record[c]) for c in columns}
+        row |= {c: value for c, value in fill.items() if row.get(c) is None}
+        if layer == "hazards" and row.get("reported_at") is None:
+            row["reported_at"] = loaded_at
         row["geom"] = ewkt(as_multi(geom) if geom.geom_type == "Polygon" else geom)
         row["source"] = source
         rows.append(row)
@@ -170,27 +183,28 @@ def assign_grids(conn: Connection) -> None:
         UPDATE buildings b SET grid_id = best.id FROM (
             SELECT DISTINCT ON (b2.id) b2.id AS building, g.id
             FROM buildings b2 JOIN grids g ON ST_Intersects(g.geom, b2.geom)
-            ORDER BY b2.id, ST_Area(ST_Intersection(g.geom, b2.geom)) DESC) best
+            ORDER BY b2.id, ST_Area(ST_Intersection(g.geom, b2.geom)) DESC, g.number) best
         WHERE b.id = best.building AND b.grid_id IS DISTINCT FROM best.id"""))
     conn.execute(text("""
         UPDATE streets s SET grid_id = best.id FROM (
             SELECT DISTINCT ON (s2.id) s2.id AS street, g.id
             FROM streets s2 JOIN grids g ON ST_Intersects(g.geom, s2.geom)
-            ORDER BY s2.id, ST_Length(ST_Intersection(g.geom, s2.geom)) DESC) best
+            ORDER BY s2.id, ST_Length(ST_Intersection(g.geom, s2.geom)) DESC, g.number) best
         WHERE s.id = best.street AND s.grid_id IS DISTINCT FROM best.id"""))
     for table in ("lights", "cameras", "hazards"):
         conn.execute(text(f"""
             UPDATE {table} t SET grid_id = best.id FROM (
                 SELECT DISTINCT ON (t2.id) t2.id AS item, g.id
                 FROM {table} t2 JOIN grids g ON ST_Intersects(g.geom, t2.geom)
-                ORDER BY t2.id, ST_Area(ST_Intersection(g.geom, ST_Buffer(t2.geom, 1e-6))) DESC
+                ORDER BY t2.id, ST_Area(ST_Intersection(g.geom, ST_Buffer(t2.geom, 1e-6))) DESC,
+                         g.number
             ) best
             WHERE t.id = best.item AND t.grid_id IS DISTINCT FROM best.id"""))
 
 
 def store_grids(conn: Connection, data: LayerData, community_name: str) -> LoadSummary:
     """Upsert grids by number and refresh the community boundary."""
-    rows = rows_of(data.frame, COLUMNS["grids"], data.source)
+    rows = rows_of(data.frame, "grids", data.source)
     update = [*COLUMNS["grids"], "geom", "source"]
     inserted, updated = upsert(conn, Grid.__table__, rows, "number", update)
     refresh_community(conn, community_name)
@@ -205,7 +219,7 @@ def store_points_or_polygons(conn: Connection, data: LayerData) -> LoadSummary:
     """Upsert buildings, lights or cameras by source_id."""
     table = {"buildings": Building, "lights": Light, "cameras": Camera}[data.layer].__table__
     columns = COLUMNS[data.layer]
-    rows = rows_of(data.frame, columns, data.source)
+    rows = rows_of(data.frame, data.layer, data.source)
     inserted, updated = upsert(conn, table, rows, "source_id", [*columns, "geom", "source"])
     return LoadSummary(data.layer, data.source, inserted, updated,
                        len(rows) - inserted - updated, list(data.problems))
@@ -213,7 +227,7 @@ def store_points_or_polygons(conn: Connection, data: LayerData) -> LoadSummary:
 
 def store_hazards(conn: Connection, data: LayerData) -> LoadSummary:
     """Upsert hazards by source_id; append the file's history events not yet recorded."""
-    rows = rows_of(data.frame, COLUMNS["hazards"], data.source)
+    rows = rows_of(data.frame, "hazards", data.source)
     histories = (data.frame["history"].tolist() if "history" in data.frame.columns
                  else [None] * len(rows))
     table = Hazard.__table__
