@@ -93,3 +93,82 @@ def cli(db_url: str):  # noqa: ANN201
 def sample_dir() -> Path:
     """The shipped sample community."""
     return PROJECT_ROOT / "data"
+
+
+# -- web -----------------------------------------------------------------------------------------
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture()
+def sample_db(db_url: str, sample_dir: Path) -> str:
+    """The test's database with the sample community loaded; returns its URL."""
+    from geo_service.load import load_sample
+
+    load_sample(engine_for(db_url), sample_dir, community_name="白龙社区")
+    return db_url
+
+
+@pytest.fixture()
+def app(db_url: str):  # noqa: ANN201
+    """The Flask app on the test's database (empty unless the test loads something)."""
+    from geo_service.web.app import create_app
+
+    application = create_app(Settings(database_url=db_url), engine=engine_for(db_url))
+    application.config["TESTING"] = True
+    return application
+
+
+@pytest.fixture()
+def client(app):  # noqa: ANN001, ANN201
+    """Flask test client."""
+    return app.test_client()
+
+
+@pytest.fixture()
+def live_server(app) -> Iterator[str]:  # noqa: ANN001
+    """The app served over HTTP on a free loopback port; yields its base URL."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def browser():  # noqa: ANN201
+    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} missing: the set-up installs Debian's chromium package")
+    with playwright_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture()
+def page(browser):  # noqa: ANN001, ANN201
+    """A fresh browser page that fails the test on any request leaving the machine."""
+    context = browser.new_context(locale="zh-CN")
+    outside: list[str] = []
+
+    def only_local(route) -> None:  # noqa: ANN001
+        url = route.request.url
+        if url.startswith(("http://127.0.0.1", "data:", "blob:")):
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    context.route("**/*", only_local)
+    tab = context.new_page()
+    tab.outside_requests = outside
+    yield tab
+    context.close()

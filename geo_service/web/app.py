@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from importlib import import_module
+
 from flask import Flask
 from sqlalchemy import Engine
 
 from geo_service.config import PROJECT_ROOT, Settings, load_settings
 from geo_service.db.engine import engine_for, resolve_url
 
-# (path, message key) of the navigation bar; pages register themselves in later issues.
-NAV_ITEMS: list[tuple[str, str]] = [("/", "nav_home")]
+# Each module has a ``blueprint``; one with ``NAV = [(path, message key), ...]`` adds its pages
+# to the navigation bar, in this order.
+BLUEPRINT_MODULES = ("assets", "health", "home")
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> Flask:
@@ -23,18 +26,19 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         Database engine; resolved from the settings (embedded cluster or DATABASE_URL) when
         omitted.
     """
+    from geo_service.web import i18n, vendor
+
     settings = settings or load_settings()
     app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"))
     app.config["SETTINGS"] = settings
     app.config["ENGINE"] = engine or engine_for(resolve_url(settings))
-    app.config["JSON_AS_ASCII"] = False
-
-    from geo_service.web import assets, health, home, i18n, vendor
-
+    app.json.ensure_ascii = False
     vendor.localise_all()
     i18n.init_app(app)
-    app.jinja_env.globals["nav_items"] = NAV_ITEMS
-    app.register_blueprint(assets.blueprint)
-    app.register_blueprint(health.blueprint)
-    app.register_blueprint(home.blueprint)
+    nav: list[tuple[str, str]] = []
+    for name in BLUEPRINT_MODULES:
+        module = import_module(f"geo_service.web.{name}")
+        app.register_blueprint(module.blueprint)
+        nav.extend(getattr(module, "NAV", []))
+    app.jinja_env.globals["nav_items"] = nav
     return app

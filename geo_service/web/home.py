@@ -8,6 +8,7 @@ from sqlalchemy import text
 from geo_service.web.db import engine
 
 blueprint = Blueprint("home", __name__)
+NAV = [("/", "nav_home")]
 
 LAYER_TABLES = ("grids", "buildings", "streets", "lights", "cameras", "hazards")
 

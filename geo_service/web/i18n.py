@@ -61,6 +61,14 @@ ENGLISH_LABELS: dict[str, str] = {
 }
 
 
+def register_messages(messages: dict[str, tuple[str, str]]) -> None:
+    """Add a page's own words (key -> (Chinese, English)); a key may be defined only once."""
+    clash = set(messages) & set(MESSAGES)
+    if clash:
+        raise ValueError(f"message keys defined twice: {sorted(clash)}")
+    MESSAGES.update(messages)
+
+
 def current_language() -> str:
     """The request's language: ``?lang=``, then the cookie, then Chinese."""
     asked = request.args.get("lang") or request.cookies.get(COOKIE)
