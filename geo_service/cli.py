@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 import geopandas as gpd
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from geo_service.config import Settings, load_settings
 from geo_service.db.cluster import ClusterError, EmbeddedCluster, main_status_line
@@ -152,6 +153,12 @@ def run() -> None:
         main(standalone_mode=True)
     except (IngestError, DatabaseError, ClusterError) as error:
         echo_err(f"error: {error}")
+        sys.exit(2)
+    except OperationalError as error:
+        echo_err(f"error: cannot use the database: {error.orig or error}")
+        sys.exit(2)
+    except IntegrityError as error:
+        echo_err(f"error: the database refused the data, nothing was stored: {error.orig}")
         sys.exit(2)
 
 

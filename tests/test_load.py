@@ -251,3 +251,21 @@ def test_reloading_a_changed_file_updates_by_source_id(cli, engine, tmp_path: Pa
     assert "0 new, 1 updated, 1 unchanged" in result.output
     assert count(engine, "lights") == 2
     assert count(engine, "lights", "status = 'broken'") == 1
+
+
+def test_console_script_reports_bad_input_without_a_traceback(db_url, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    script = Path(sys.executable).parent / "geo-service"
+    path = write_geojson(tmp_path / "lamps.geojson", [
+        point(106.8302, 27.5202, source_id="L-bad", height_m=-3)])
+    env = {**os.environ, "DATABASE_URL": db_url}
+    for args, expected in ((["load", "lights", str(path)], "L-bad"),
+                           (["load", "lights", str(tmp_path / "missing.geojson")], "not found")):
+        done = subprocess.run([str(script), *args], capture_output=True, text=True, env=env,
+                              timeout=120)
+        assert done.returncode == 2
+        assert expected in done.stderr and "height_m" in done.stderr or expected == "not found"
+        assert "Traceback" not in done.stderr

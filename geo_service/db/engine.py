@@ -31,13 +31,12 @@ def resolve_url(settings: Settings, *, start: bool = True) -> str:
             url = "postgresql+psycopg://" + url.split("://", 1)[1]
         return url
     cluster = EmbeddedCluster(settings.data_dir)
-    status = cluster.status()
-    if status.running and status.url:
-        return status.url
-    if not start:
-        raise DatabaseError("the embedded PostGIS is not running; start it with: geo-service db up")
-    print("starting the embedded PostGIS ...", file=sys.stderr)
-    return cluster.start()
+    if not cluster.status().running:
+        if not start:
+            raise DatabaseError(
+                "the embedded PostGIS is not running; start it with: geo-service db up")
+        print("starting the embedded PostGIS ...", file=sys.stderr)
+    return cluster.start()  # idempotent: also (re)creates the database when it is missing
 
 
 @cache

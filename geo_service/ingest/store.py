@@ -8,6 +8,7 @@ touched, so loading the same file twice changes nothing.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -74,12 +75,16 @@ class LoadSummary:
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
-    def lines(self) -> list[str]:
-        """Human-readable report lines."""
+    def lines(self, most: int = 10) -> list[str]:
+        """Human-readable report lines, listing at most ``most`` problems then a count."""
         head = (f"{self.layer}: {self.inserted} new, {self.updated} updated, "
                 f"{self.unchanged} unchanged (from {self.source})")
-        return [head, *(f"  {note}" for note in self.notes),
-                *(f"  {problem}" for problem in self.problems)]
+        shown = [f"  {problem}" for problem in self.problems[:most]]
+        rest = Counter(problem.action for problem in self.problems[most:])
+        if rest:
+            counts = ", ".join(f"{n} {action}" for action, n in sorted(rest.items()))
+            shown.append(f"  ... and {sum(rest.values())} more ({counts})")
+        return [head, *(f"  {note}" for note in self.notes), *shown]
 
 
 # -- value conversion ------------------------------------------------------------------------
