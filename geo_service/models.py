@@ -150,7 +150,8 @@ class Street(Base):
         one_of("lit", Lit),
         CheckConstraint("length_m >= 0", name="length_nonnegative"),
         CheckConstraint("width_m IS NULL OR width_m > 0", name="width_positive"),
-        UniqueConstraint("source_id", "part", name="uq_streets_source_part"),
+        UniqueConstraint("source_id", "part", name="uq_streets_source_part",
+                         deferrable=True, initially="DEFERRED"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

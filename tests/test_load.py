@@ -270,3 +270,36 @@ def test_console_script_reports_bad_input_without_a_traceback(db_url, tmp_path: 
         assert done.returncode == 2
         assert all(word in done.stderr for word in expected), done.stderr
         assert "Traceback" not in done.stderr
+
+
+def test_new_street_file_is_noded_into_the_graph_and_other_ids_survive(
+        sample_loaded, cli, engine, tmp_path: Path) -> None:
+    with engine.connect() as conn:
+        before = dict(conn.execute(text(
+            "SELECT id, source_id || ':' || part FROM streets")).all())
+        # a short lane crossing the middle of the longest alley at right angles
+        alley, x, y, dx, dy = conn.execute(text(
+            "SELECT source_id, ST_X(c), ST_Y(c), ST_X(e) - ST_X(s), ST_Y(e) - ST_Y(s) FROM ("
+            " SELECT source_id, ST_LineInterpolatePoint(geom, 0.5) c, ST_StartPoint(geom) s,"
+            " ST_EndPoint(geom) e FROM streets WHERE street_class = 'alley'"
+            " ORDER BY length_m DESC LIMIT 1) a")).one()
+    scale = 3e-4 / max(abs(dx), abs(dy))
+    lane = {"type": "Feature", "properties": {"source_id": "NEW-LANE", "class": "footway"},
+            "geometry": {"type": "LineString", "coordinates": [
+                [x - dy * scale, y + dx * scale], [x + dy * scale, y - dx * scale]]}}
+    path = write_geojson(tmp_path / "lane.geojson", [lane])
+    result = cli("load", "streets", str(path))
+    assert result.exit_code == 0, result.output
+    with engine.connect() as conn:
+        after = dict(conn.execute(text("SELECT id, source_id || ':' || part FROM streets")).all())
+        lane_parts = conn.execute(text(
+            "SELECT count(*) FROM streets WHERE source_id = 'NEW-LANE' "
+            "AND source_file = 'lane.geojson'")).scalar()
+        alley_parts = conn.execute(text(
+            "SELECT count(*) FROM streets WHERE source_id = :s"), {"s": alley}).scalar()
+        files = set(conn.execute(text("SELECT DISTINCT source_file FROM streets")).scalars())
+    assert lane_parts == 2  # split where it crosses the alley
+    assert alley_parts == sum(1 for v in before.values() if v.startswith(f"{alley}:")) + 1
+    untouched = {k: v for k, v in before.items() if not v.startswith(f"{alley}:")}
+    assert all(after.get(k) == v for k, v in untouched.items())
+    assert files == {"streets.geojson", "lane.geojson"}

@@ -289,59 +289,107 @@ def append_history(conn: Connection, hazard_id: int, history: Any) -> int:
 
 
 def store_streets(conn: Connection, data: LayerData, *, snap_m: float = 0.5) -> LoadSummary:
-    """Node the file's streets together with those already stored, and rewrite the graph.
+    """Node the file's streets together with those already stored, and update the graph.
 
-    Streets from other files stay, split where the new ones cross them. Node and segment ids
-    are assigned deterministically, so loading the same file twice changes nothing.
+    Streets from other files stay, split where the new ones cross them. A segment that comes
+    out the same (source id and geometry) keeps its id, and so does every node at the same
+    place, so what refers to street ids (patrol logs) survives a reload, and loading the same
+    file twice changes nothing.
     """
-    incoming = data.frame
-    ids = [str(i) for i in incoming["source_id"]]
+    ids = [str(i) for i in data.frame["source_id"]]
     kept = gpd.read_postgis(
-        text("SELECT source_id, name, street_class, width_m, lit, geom FROM streets "
-             "WHERE NOT (source_id = ANY(:ids)) ORDER BY source_id, part"),
+        text("SELECT source_id, name, street_class, width_m, lit, source_file, geom "
+             "FROM streets WHERE NOT (source_id = ANY(:ids)) ORDER BY source_id, part"),
         conn, geom_col="geom", params={"ids": ids}).rename_geometry("geometry")
-    previous = streets_fingerprint(conn)
-    columns = ["source_id", "name", "street_class", "width_m", "lit", "geometry"]
-    combined = pd.concat([kept[columns], incoming[columns]], ignore_index=True)
-    combined = gpd.GeoDataFrame(combined, geometry="geometry", crs=SRID)
+    incoming = data.frame.assign(source_file=data.source)
+    columns = ["source_id", "name", "street_class", "width_m", "lit", "source_file", "geometry"]
+    combined = gpd.GeoDataFrame(pd.concat([kept[columns], incoming[columns]], ignore_index=True),
+                                geometry="geometry", crs=SRID)
     network = node_streets(combined, metric_crs=metric_crs_for(combined), snap_m=snap_m)
     segments = network.segments.sort_values(["source_id", "part"]).reset_index(drop=True)
     segments["part"] = segments.groupby("source_id").cumcount()
 
-    conn.execute(Street.__table__.delete())
-    conn.execute(StreetNode.__table__.delete())
-    node_rows = [{"id": int(node_id), "geom": ewkt(geom)}
-                 for node_id, geom in zip(network.nodes.index, network.nodes.geometry,
-                                          strict=True)]
-    if node_rows:
-        conn.execute(StreetNode.__table__.insert(), node_rows)
-    segment_rows = []
-    for number, record in enumerate(segments.to_dict("records"), start=1):
-        segment_rows.append({
-            "id": number, "source_id": str(record["source_id"]), "part": int(record["part"]),
+    node_id = stored_node_ids(conn, network.nodes)
+    known = {(source_id, shapely.from_wkb(bytes(wkb)).wkb): street_id
+             for street_id, source_id, wkb in conn.execute(text(
+                 "SELECT id, source_id, ST_AsBinary(geom) FROM streets")).all()}
+    table = Street.__table__
+    before = streets_fingerprint(conn)
+    matched: list[tuple[int, dict[str, Any]]] = []
+    new_rows = []
+    for record in segments.to_dict("records"):
+        row = {
+            "source_id": str(record["source_id"]), "part": int(record["part"]),
             "name": plain("name", record["name"]), "street_class": record["street_class"],
             "width_m": plain("width_m", record["width_m"]), "lit": record["lit"],
-            "length_m": float(record["length_m"]), "source": int(record["source"]),
-            "target": int(record["target"]), "source_file": data.source,
-            "geom": ewkt(record["geometry"])})
-    if segment_rows:
-        conn.execute(Street.__table__.insert(), segment_rows)
-    for name in ("streets_id_seq", "street_nodes_id_seq"):
-        conn.execute(text(f"SELECT setval('{name}', GREATEST((SELECT count(*) FROM "
-                          f"{name.removesuffix('_id_seq')}), 1))"))
-    current = streets_fingerprint(conn)
-    changed = previous != current
-    new_ids = set(ids) - {row[0] for row in previous}
+            "length_m": float(record["length_m"]), "source": node_id[int(record["source"])],
+            "target": node_id[int(record["target"])], "source_file": record["source_file"],
+            "geom": ewkt(record["geometry"])}
+        street_id = known.get((row["source_id"], record["geometry"].wkb))
+        if street_id is None:
+            new_rows.append(row)
+        else:
+            matched.append((street_id, {k: v for k, v in row.items() if k != "geom"}))
+    gone = set(known.values()) - {street_id for street_id, _ in matched}
+    if gone:
+        conn.execute(table.delete().where(table.c.id.in_(gone)))
+    for street_id, attributes in matched:  # (source_id, part) is checked at commit
+        conn.execute(table.update().where(table.c.id == street_id)
+                     .where(tuple_of(table, attributes).is_distinct_from(tuple_values(attributes)))
+                     .values(**attributes))
+    if new_rows:
+        conn.execute(table.insert(), new_rows)
+    conn.execute(text("DELETE FROM street_nodes n WHERE NOT EXISTS (SELECT 1 FROM streets s "
+                      "WHERE s.source = n.id OR s.target = n.id)"))
+    changed = streets_fingerprint(conn) != before
+    previous_ids = {row[0] for row in before}
+    new_ids = set(ids) - previous_ids
     old_ids = len(set(ids)) - len(new_ids)
     summary = LoadSummary("streets", data.source, inserted=len(new_ids),
                           updated=old_ids if changed else 0,
                           unchanged=0 if changed else old_ids,
                           problems=[*data.problems, *network.problems])
-    total_km = sum(r["length_m"] for r in segment_rows) / 1000
+    total_km = float(segments["length_m"].sum()) / 1000
     summary.notes.append(
-        f"street graph: {len(segment_rows)} segments, {len(node_rows)} nodes, "
+        f"street graph: {len(segments)} segments, {len(network.nodes)} nodes, "
         f"{total_km:.1f} km, {len(network.components)} connected piece(s)")
     return summary
+
+
+def stored_node_ids(conn: Connection, nodes: gpd.GeoDataFrame) -> dict[int, int]:
+    """Map the noder's node ids to stored ones: the same place keeps its id, new places get
+    new ids from the sequence."""
+    existing = {(x, y): node for node, x, y in conn.execute(text(
+        "SELECT id, ST_X(geom), ST_Y(geom) FROM street_nodes")).all()}
+    mapping: dict[int, int] = {}
+    fresh = []
+    for local, geom in zip(nodes.index, nodes.geometry, strict=True):
+        stored = existing.get((geom.x, geom.y))
+        if stored is None:
+            fresh.append((int(local), geom))
+        else:
+            mapping[int(local)] = stored
+    if fresh:
+        inserted = conn.execute(
+            StreetNode.__table__.insert().returning(StreetNode.__table__.c.id,
+                                                    sort_by_parameter_order=True),
+            [{"geom": ewkt(geom)} for _, geom in fresh]).scalars().all()
+        mapping.update({local: int(new) for (local, _), new in zip(fresh, inserted, strict=True)})
+    return mapping
+
+
+def tuple_of(table: Table, values: dict[str, Any]) -> Any:
+    """SQL tuple of the table's columns named in ``values``."""
+    from sqlalchemy import tuple_
+
+    return tuple_(*(table.c[name] for name in values))
+
+
+def tuple_values(values: dict[str, Any]) -> Any:
+    """SQL tuple of bound values, typed like the columns."""
+    from sqlalchemy import literal, tuple_
+
+    return tuple_(*(literal(value) for value in values.values()))
 
 
 def streets_fingerprint(conn: Connection) -> list[tuple[Any, ...]]:

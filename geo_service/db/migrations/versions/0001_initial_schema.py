@@ -293,7 +293,9 @@ def upgrade() -> None:
             ["target"], ["street_nodes.id"], name=op.f("fk_streets_target_street_nodes")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_streets")),
-        sa.UniqueConstraint("source_id", "part", name="uq_streets_source_part"),
+        sa.UniqueConstraint(
+            "source_id", "part", name="uq_streets_source_part", deferrable=True, initially="DEFERRED"
+        ),
     )
     op.create_index(op.f("ix_streets_source"), "streets", ["source"], unique=False)
     op.create_index(op.f("ix_streets_target"), "streets", ["target"], unique=False)
