@@ -182,21 +182,16 @@ def refresh_community(conn: Connection, name: str) -> None:
                                                  set_={"boundary": boundary}))
 
 
+GRIDDED_TABLES = ("buildings", "streets", "lights", "cameras", "hazards")
+
+
 def assign_grids(conn: Connection) -> None:
-    """Give every feature the grid it overlaps most (points: the grid containing them)."""
-    conn.execute(text("""
-        UPDATE buildings b SET grid_id = best.id FROM (
-            SELECT DISTINCT ON (b2.id) b2.id AS building, g.id
-            FROM buildings b2 JOIN grids g ON ST_Intersects(g.geom, b2.geom)
-            ORDER BY b2.id, ST_Area(ST_Intersection(g.geom, b2.geom)) DESC, g.number) best
-        WHERE b.id = best.building AND b.grid_id IS DISTINCT FROM best.id"""))
-    conn.execute(text("""
-        UPDATE streets s SET grid_id = best.id FROM (
-            SELECT DISTINCT ON (s2.id) s2.id AS street, g.id
-            FROM streets s2 JOIN grids g ON ST_Intersects(g.geom, s2.geom)
-            ORDER BY s2.id, ST_Length(ST_Intersection(g.geom, s2.geom)) DESC, g.number) best
-        WHERE s.id = best.street AND s.grid_id IS DISTINCT FROM best.id"""))
-    for table in ("lights", "cameras", "hazards"):
+    """Give every feature the grid holding most of it (ties to the lower grid number).
+
+    Features are thickened by about 0.1 m so that points, lines and areas are all measured by
+    the area they share with each grid.
+    """
+    for table in GRIDDED_TABLES:
         conn.execute(text(f"""
             UPDATE {table} t SET grid_id = best.id FROM (
                 SELECT DISTINCT ON (t2.id) t2.id AS item, g.id
