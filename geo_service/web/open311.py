@@ -1,0 +1,321 @@
+"""Open311 GeoReport v2 over the same hazards (JSON format only).
+
+Services are the hazard categories; service requests are hazards. Our states map to ``open``
+(everything but closed) and ``closed``, with the detail (resolved, revisited, overdue) in
+``status_notes``; ``agency_responsible`` is the level holding the hazard. The reporter's
+email, name and phone are stored privately and never appear in any response. Errors are
+Open311's ``[{"code", "description"}]``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, current_app, g, request, url_for
+from sqlalchemy.exc import DataError, IntegrityError
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+
+from geo_service.hazards import lifecycle, service
+from geo_service.hazards.errors import HazardError, InvalidInput, NotFound
+from geo_service.hazards.inputs import (
+    HazardFilter,
+    choice,
+    parse_report,
+    text,
+    to_int,
+    values_of,
+    when,
+)
+from geo_service.hazards.messages import say
+from geo_service.vocab import HazardCategory, HazardStatus
+from geo_service.web.db import engine
+from geo_service.web.i18n import label
+
+blueprint = Blueprint("open311", __name__)
+
+BASE = "/open311/v2"
+MAX_RESULTS = 1000
+BODY_LIMIT = 1024 * 1024
+GROUPS: dict[str, str] = {
+    "parking": "traffic", "dirty_alley": "environment", "dim_lighting": "facilities",
+    "broken_light": "facilities", "broken_camera": "facilities", "peeling_wall": "housing",
+    "leaking_drain": "housing", "fire_risk": "safety", "dispute": "neighbours",
+    "other": "other",
+}
+
+
+class Open311Error(Exception):
+    """An error answered in Open311's format."""
+
+    def __init__(self, status: int, description: str) -> None:
+        self.status = status
+        self.description = description
+        super().__init__(description)
+
+
+def lang() -> str:
+    """The request's language (zh unless ``?lang=en``)."""
+    return g.get("lang", "zh")
+
+
+def as_json(payload: Any, status: int = 200) -> Response:
+    """UTF-8 JSON, user text verbatim."""
+    body = json.dumps(payload, ensure_ascii=False)
+    response = Response(body, status=status, mimetype="application/json")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def errors(status: int, description: str) -> Response:
+    """Open311's error list."""
+    return as_json([{"code": status, "description": description}], status)
+
+
+@blueprint.errorhandler(Open311Error)
+def open311_error(error: Open311Error) -> Response:
+    """Our own refusals."""
+    return errors(error.status, error.description)
+
+
+@blueprint.errorhandler(HazardError)
+def hazard_error(error: HazardError) -> Response:
+    """Service errors: not found -> 404, everything else the client sent -> 400."""
+    status = 404 if isinstance(error, NotFound) else 400
+    return errors(status, error.message(lang()))
+
+
+@blueprint.errorhandler(RequestEntityTooLarge)
+def too_large(_error: RequestEntityTooLarge) -> Response:
+    """A body over the limit."""
+    return errors(413, say("hz.too_large", lang()))
+
+
+@blueprint.errorhandler(BadRequest)
+def bad_request(_error: BadRequest) -> Response:
+    """A body werkzeug could not parse."""
+    return errors(400, say("hz.bad_json", lang()))
+
+
+@blueprint.errorhandler(DataError)
+@blueprint.errorhandler(IntegrityError)
+def refused_by_database(_error: Exception) -> Response:
+    """Safety net: a value the checks let through but PostGIS refused (400, not 500)."""
+    return errors(400, say("hz.db_refused", lang()))
+
+
+def json_only(fmt: str) -> None:
+    """Refuse formats other than JSON (XML is not offered; discovery says so)."""
+    if fmt != "json":
+        raise Open311Error(400, say("hz.open311.only_json", lang()))
+
+
+# -- services ------------------------------------------------------------------------------------
+def service_dict(category: str) -> dict[str, Any]:
+    """One service (a hazard category) in the request's language."""
+    language = lang()
+    return {
+        "service_code": category,
+        "service_name": label(category, language),
+        "description": say(f"hz.service.{category}", language),
+        "metadata": False,
+        "type": "realtime",
+        "keywords": ",".join(dict.fromkeys([category, label(category, "zh"),
+                                            label(category, "en")])),
+        "group": say(f"hz.group.{GROUPS.get(category, 'other')}", language),
+    }
+
+
+@blueprint.get(f"{BASE}/services.<fmt>")
+def services(fmt: str) -> Response:
+    """The hazard categories as services."""
+    json_only(fmt)
+    return as_json([service_dict(c.value) for c in HazardCategory])
+
+
+@blueprint.get(f"{BASE}/services/<code>.<fmt>")
+def service_definition(code: str, fmt: str) -> Response:
+    """No service has attributes (metadata is false), so there are no definitions."""
+    json_only(fmt)
+    if code not in {c.value for c in HazardCategory}:
+        raise Open311Error(404, say("hz.open311.unknown_service", lang(), value=code[:40]))
+    raise Open311Error(404, say("hz.open311.no_services", lang()))
+
+
+@blueprint.get("/open311/discovery.json")
+def discovery() -> Response:
+    """Open311 service discovery: where the GeoReport v2 endpoint is and what it speaks."""
+    return as_json({
+        "changeset": "2026-01-01T00:00:00+08:00",
+        "contact": current_app.config["SETTINGS"].community_name,
+        "key_service": "",
+        "endpoints": [{"specification": "http://wiki.open311.org/GeoReport_v2",
+                       "url": request.host_url.rstrip("/") + BASE,
+                       "changeset": "2026-01-01T00:00:00+08:00",
+                       "type": "production", "formats": ["application/json"]}],
+    })
+
+
+# -- requests ------------------------------------------------------------------------------------
+def status_notes(item: dict[str, Any], language: str) -> str:
+    """Our detailed state in words (resolved and revisited are 'open' to Open311)."""
+    note = say(f"hz.note.{item['status']}", language,
+               satisfaction=item.get("satisfaction") or "-")
+    if item["overdue"]:
+        note += " " + say("hz.note.overdue", language)
+    return note
+
+
+def request_dict(item: dict[str, Any]) -> dict[str, Any]:
+    """A hazard as an Open311 service request (never the reporter's contact or name)."""
+    language = lang()
+    media = item.get("media_url")
+    if media is None and item.get("has_photo"):
+        media = url_for("api_hazards.photo", hazard_id=item["id"], _external=True)
+    return {
+        "service_request_id": str(item["id"]),
+        "status": "closed" if item["status"] == HazardStatus.CLOSED else "open",
+        "status_notes": status_notes(item, language),
+        "service_name": label(item["category"], language),
+        "service_code": item["category"],
+        "description": item["description"] or "",
+        "agency_responsible": label(item["level"], language),
+        "service_notice": "",
+        "requested_datetime": item["reported_at"],
+        "updated_datetime": item["updated_at"],
+        "expected_datetime": item["due_at"],
+        "address": item.get("address") or "",
+        "address_id": "",
+        "zipcode": "",
+        "lat": item["lat"],
+        "long": item["lon"],
+        "media_url": media or "",
+    }
+
+
+def read_fields() -> dict[str, Any]:
+    """POSTed fields: form-encoded (the Open311 way) or a JSON object."""
+    request.max_content_length = BODY_LIMIT
+    if request.is_json:
+        try:
+            data = json.loads(request.get_data(cache=True) or b"{}")
+        except (ValueError, RecursionError):
+            raise Open311Error(400, say("hz.bad_json", lang())) from None
+        if not isinstance(data, dict):
+            raise Open311Error(400, say("hz.not_object", lang()))
+        return data
+    return request.form.to_dict(flat=True)
+
+
+def media_url(data: dict[str, Any]) -> str | None:
+    """An http(s) link to a photo, or None (other schemes could run script in a page)."""
+    value = text(data, "media_url", limit=500)
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise Open311Error(400, say("hz.open311.media_url", lang()))
+    return value
+
+
+def reporter(data: dict[str, Any]) -> tuple[str | None, str | None]:
+    """Name and contact from Open311's personal fields (kept private)."""
+    first, last = text(data, "first_name"), text(data, "last_name")
+    name = " ".join(p for p in (first, last) if p) or text(data, "name")
+    contact = "; ".join(p for p in (text(data, "email"), text(data, "phone")) if p) or None
+    if name and len(name) > 100:
+        raise InvalidInput("first_name", "hz.too_long", limit=100)
+    if contact and len(contact) > 100:
+        raise InvalidInput("email", "hz.too_long", limit=100)
+    return name, contact
+
+
+@blueprint.post(f"{BASE}/requests.<fmt>")
+def post_request(fmt: str) -> Response:
+    """Create a service request: ``[{service_request_id, service_notice, account_id}]``."""
+    json_only(fmt)
+    data = read_fields()
+    code = data.get("service_code")
+    if code in (None, ""):
+        raise Open311Error(400, say("hz.required", lang(), field="service_code"))
+    if not isinstance(code, str) or code not in {c.value for c in HazardCategory}:
+        raise Open311Error(400, say("hz.open311.unknown_service", lang(), value=str(code)[:40]))
+    if data.get("lat") in (None, "") and data.get("long") in (None, ""):
+        raise Open311Error(400, say("hz.open311.no_location", lang()))
+    name, contact = reporter(data)
+    extra = {k: v for k, v in (("media_url", media_url(data)),
+                               ("address_string", text(data, "address_string", limit=300)))
+             if v is not None}
+    fields = {"category": code, "description": data.get("description"),
+              "lat": data.get("lat"), "long": data.get("long"),
+              "severity": data.get("severity"), "confirm_duplicate": data.get("confirm_duplicate"),
+              "reporter_name": name, "reporter_contact": contact,
+              "idempotency_key": data.get("idempotency_key")}
+    report = parse_report(fields, idempotency_key=request.headers.get("Idempotency-Key") or None,
+                          channel="open311", extra=extra)
+    with engine().begin() as conn:
+        result = service.create_hazard(conn, report)
+    if result.outcome == "duplicate":
+        ids = ", ".join(f"#{d['id']} ({d['distance_m']:.0f} m)" for d in result.duplicates)
+        description = (say("hz.duplicate", lang(), radius=int(service.DUPLICATE_RADIUS_M))
+                       + " " + say("hz.open311.duplicates", lang(), ids=ids))
+        return errors(409, description)
+    assert result.hazard is not None
+    hazard = result.hazard
+    notice = say("hz.service_notice", lang(), due=hazard["due_at"])
+    response = as_json([{"service_request_id": str(hazard["id"]), "service_notice": notice,
+                         "account_id": None}], 201 if result.outcome == "created" else 200)
+    response.headers["Location"] = url_for("open311.get_request", fmt="json",
+                                           service_request_id=str(hazard["id"]))
+    return response
+
+
+def filters_from_query() -> HazardFilter:
+    """Open311 query parameters -> hazard filters."""
+    args = request.args
+    ids = tuple(to_int(v, "service_request_id") for v in values_of(args, "service_request_id"))
+    codes = tuple(choice(v, "service_code", HazardCategory)
+                  for v in values_of(args, "service_code"))
+    statuses: list[str] = []
+    for value in values_of(args, "status"):
+        if value == "open":
+            statuses.extend(s.value for s in lifecycle.OPEN_STATUSES)
+        elif value == "closed":
+            statuses.append(HazardStatus.CLOSED.value)
+        else:
+            raise InvalidInput("status", "hz.one_of", value=value[:20], allowed=["open", "closed"])
+    start, end = values_of(args, "start_date"), values_of(args, "end_date")
+    return HazardFilter(
+        ids=ids, categories=codes, statuses=tuple(statuses),
+        date_from=when(start[0], "start_date") if start else None,
+        date_to=when(end[0], "end_date", end=True) if end else None)
+
+
+@blueprint.get(f"{BASE}/requests.<fmt>")
+def get_requests(fmt: str) -> Response:
+    """Service requests, newest first, at most 1000 (filters as in GeoReport v2)."""
+    json_only(fmt)
+    filters = filters_from_query()
+    with engine().connect() as conn:
+        page = service.list_hazards(conn, filters, limit=MAX_RESULTS)
+    return as_json([request_dict(item) for item in page.items])
+
+
+@blueprint.get(f"{BASE}/requests/<service_request_id>.<fmt>")
+def get_request(service_request_id: str, fmt: str) -> Response:
+    """One service request, as a list of one."""
+    json_only(fmt)
+    try:
+        ident = to_int(service_request_id, "service_request_id", required=True)
+    except InvalidInput:
+        ident = None
+    if ident is None:
+        raise Open311Error(404, say("hz.open311.not_found", lang(),
+                                    id=service_request_id[:20]))
+    with engine().connect() as conn:
+        try:
+            item = service.get_hazard(conn, ident, events=False)
+        except NotFound:
+            raise Open311Error(404, say("hz.open311.not_found", lang(), id=ident)) from None
+    return as_json([request_dict(item)])
