@@ -12,7 +12,8 @@ from geo_service.db.engine import engine_for, resolve_url
 
 # Each module has a ``blueprint``; one with ``NAV = [(path, message key), ...]`` adds its pages
 # to the navigation bar, in this order.
-BLUEPRINT_MODULES = ("assets", "health", "home", "api_hazards", "open311", "openapi")
+BLUEPRINT_MODULES = ("assets", "health", "home", "map_page", "collections", "api_hazards",
+                     "open311", "openapi")
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> Flask:

@@ -1,0 +1,96 @@
+"""``/map``: the map page, all layers; ``?grid=N`` zooms to a grid, ``?lang=en`` for English.
+
+The layer declarations are loaded and validated when the blueprint is registered (app
+start-up), so a wrong declaration stops the service with a message naming file and key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, g, render_template, request
+from sqlalchemy import text
+
+from geo_service import layers as layer_files
+from geo_service.maps import Bounds, build_map
+from geo_service.vocab import LABELS_ZH
+from geo_service.web import collections, vendor
+from geo_service.web.db import engine
+from geo_service.web.i18n import label, register_messages, translate
+
+blueprint = Blueprint("map_page", __name__)
+NAV = [("/map", "nav_map")]
+
+# Where the map opens when no grid is loaded: the sample community (domain brief).
+DEFAULT_BOUNDS: Bounds = ((27.514, 106.822), (27.526, 106.838))
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "map_legend": ("图例", "Legend"),
+    "map_zoom_in": ("放大到 {zoom} 级后显示", "zoom in to level {zoom} to show"),
+    "map_truncated": ("仅显示 {shown} / {matched} 个", "showing {shown} of {matched}"),
+    "map_loading": ("加载中…", "loading…"),
+    "map_failed": ("加载失败", "failed to load"),
+    "map_hidden": ("未显示", "hidden"),
+    "map_yes": ("是", "yes"),
+    "map_no": ("否", "no"),
+    "map_grid_missing": ("没有编号为 {grid} 的网格，显示整个社区。",
+                         "There is no grid number {grid}; showing the whole community."),
+    "map_no_tianditu_key": ("未配置天地图密钥，底图留空。",
+                            "No Tianditu key is set, so the basemap is blank."),
+    "map_locate": ("定位我的位置", "Show my location"),
+    "map_fullscreen": ("全屏", "Full screen"),
+    "map_fullscreen_exit": ("退出全屏", "Exit full screen"),
+}
+register_messages(MESSAGES)
+
+
+@blueprint.record_once
+def _load_layers(state: Any) -> None:
+    state.app.extensions["map_layers"] = layer_files.load_layers(layer_files.LAYERS_DIR,
+                                                                 collections.schema())
+
+
+def _bounds(row: Any) -> Bounds | None:
+    if row is None or row[0] is None:
+        return None
+    west, south, east, north = (float(v) for v in row)
+    return (south, west), (north, east)
+
+
+EXTENT = ("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "
+          "FROM (SELECT ST_Extent(geom) AS e FROM {table} {where}) x")
+
+
+@blueprint.get("/map")
+def map_view() -> tuple[str, int]:
+    """The map page (404 with a message when ``?grid=N`` names no grid)."""
+    lang = g.lang
+    settings = current_app.config["SETTINGS"]
+    asked = request.args.get("grid")
+    status, message, focus = 200, None, None
+    with engine().connect() as conn:
+        bounds = _bounds(conn.execute(text(EXTENT.format(table="grids", where=""))).one())
+        if bounds is None:
+            bounds = _bounds(conn.execute(text(EXTENT.format(table="streets", where=""))).one())
+        if asked is not None:
+            number = int(asked) if asked.strip().isdigit() and len(asked) < 10 else None
+            found = None
+            if number is not None:
+                found = _bounds(conn.execute(text(EXTENT.format(
+                    table="grids", where="WHERE number = :n")), {"n": number}).one())
+            if found is None:
+                status = 404
+                message = translate("map_grid_missing").format(grid=asked)
+            else:
+                bounds, focus = found, number
+    notes = []
+    if settings.basemap == "tianditu" and not settings.tianditu_key:
+        notes.append(translate("map_no_tianditu_key"))
+    words = {key: translate(key) for key in MESSAGES}
+    vocab = {value: label(value, lang) for value in LABELS_ZH}
+    page = build_map(current_app.extensions["map_layers"], lang=lang,
+                     bounds=bounds or DEFAULT_BOUNDS, words=words, vocab=vocab,
+                     basemap=settings.basemap, tianditu_key=settings.tianditu_key,
+                     focus_grid=focus)
+    return render_template("map.html", page=page, message=message, notes=notes,
+                           static_url=vendor.SOURCES["local"].url), status
