@@ -5,9 +5,14 @@ Run by hand: ``.venv/bin/python bench/bench_coverage.py`` (a few minutes on 2 co
 City: a square lattice of streets (block 60 m) cut to 100,000 segments, one 51 x 51 m building
 per block, 20,000 lamps 3 m beside random streets (90 % working). Two questions:
 
-A. Which (segment, lamp) pairs lie within ``radius`` (``coverage_pairs``; the same question a
-   PostGIS ``ST_DWithin`` join answers, to be added beside it by the lead).
-   Baseline: a plain loop ``for segment: for lamp: segment.distance(lamp) <= radius``.
+A. Which (segment, lamp) pairs lie within ``radius`` (``coverage_pairs``).
+   Baselines: a plain loop ``for segment: for lamp: segment.distance(lamp) <= radius``, and the
+   same question asked of PostGIS directly: the segments and lamps are copied into a throwaway
+   database on the service's PostGIS (the embedded cluster, or ``DATABASE_URL``), GiST-indexed
+   and analysed, and ``SELECT s.id, l.id FROM segs s JOIN lamps l ON ST_DWithin(s.geom,
+   l.geom, radius)`` is timed with every pair fetched to Python (the vectorised side returns
+   every pair too); the server-side ``count(*)`` of the same join is printed beside it. Loading
+   and indexing are timed apart and not counted. ``--no-postgis`` skips it.
 B. The full lighting model (illuminance with occlusion, lit metres, dark stretches, dark walls).
    Baseline: per segment, loop over lamps with ``distance``, then per sample and lamp a
    ``LineString`` sight line tested against the buildings an STRtree proposes (an index for the
@@ -23,6 +28,9 @@ from __future__ import annotations
 import argparse
 import math
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import geopandas as gpd
 import numpy as np
@@ -113,6 +121,77 @@ def loop_lit_metres(segs: np.ndarray, lamps: gpd.GeoDataFrame, walls: shapely.ST
     return out
 
 
+@contextmanager
+def throwaway_postgis() -> Iterator[str]:
+    """A new database with PostGIS on the service's server (libpq URL), dropped afterwards."""
+    import psycopg
+
+    from geo_service.config import load_settings
+    from geo_service.db.engine import resolve_url
+
+    url = resolve_url(load_settings()).replace("postgresql+psycopg://", "postgresql://")
+    server = url.rsplit("/", 1)[0]
+    name = f"bench_coverage_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        with psycopg.connect(f"{server}/{name}", autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+        yield f"{server}/{name}"
+    finally:
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def load_postgis(url: str, segs: np.ndarray, points: np.ndarray) -> None:
+    """Copy segments and lamps (EPSG:4545 metres) into indexed tables ``segs`` and ``lamps``."""
+    import psycopg
+
+    srid = int(CRS.split(":")[1])
+    with psycopg.connect(url, autocommit=True) as conn:
+        for table, kind, geoms in (("segs", "LineString", segs), ("lamps", "Point", points)):
+            conn.execute(f"CREATE TABLE {table} (id integer PRIMARY KEY, "
+                         f"geom geometry({kind}, {srid}) NOT NULL)")
+            hexes = shapely.to_wkb(geoms, hex=True, include_srid=False)
+            with conn.cursor().copy(f"COPY {table} (id, geom) FROM STDIN") as copy:
+                for i, wkb in enumerate(hexes):
+                    copy.write_row((i, wkb))
+            conn.execute(f"CREATE INDEX {table}_geom ON {table} USING gist (geom)")
+            conn.execute(f"ANALYZE {table}")
+
+
+PAIRS_SQL = ("SELECT s.id, l.id FROM segs s JOIN lamps l ON ST_DWithin(s.geom, l.geom, %s) "
+             "ORDER BY s.id, l.id")
+COUNT_SQL = "SELECT count(*) FROM segs s JOIN lamps l ON ST_DWithin(s.geom, l.geom, %s)"
+
+
+def postgis_pairs(url: str, radius: float) -> np.ndarray:
+    """The pairs from PostGIS, fetched to Python as an ``(n, 2)`` array."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(PAIRS_SQL, (radius,)).fetchall()
+    return np.asarray(rows, dtype=np.int64).reshape(-1, 2)
+
+
+def postgis_count(url: str, radius: float) -> int:
+    """The number of pairs, counted on the server (no transfer)."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return int(conn.execute(COUNT_SQL, (radius,)).fetchone()[0])
+
+
+def postgis_plan(url: str, radius: float) -> str:
+    """The join's plan, to show the GiST index is used."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("EXPLAIN " + COUNT_SQL, (radius,)).fetchall()
+    return " / ".join(r[0].strip() for r in rows if "Index" in r[0] or "Join" in r[0]
+                      or "Loop" in r[0])
+
+
 def timed(label: str, func, *args, **kwargs):  # noqa: ANN001, ANN201
     """Run ``func`` once, print and return (seconds, result)."""
     start = time.perf_counter()
@@ -131,6 +210,8 @@ def main() -> None:
     parser.add_argument("--spacing", type=float, default=2.0)
     parser.add_argument("--pair-subset", type=int, default=200)
     parser.add_argument("--model-subset", type=int, default=200)
+    parser.add_argument("--no-postgis", action="store_true",
+                        help="Skip the PostGIS ST_DWithin baseline.")
     args = parser.parse_args()
     rng = np.random.default_rng(1)
 
@@ -153,6 +234,22 @@ def main() -> None:
     print(f"  pairs: {len(pairs):,} (subset of {len(looped)} identical to the loop)")
     print(f"  plain loop extrapolated to {len(segs):,} segments: {whole:,.0f} s")
     print(f"  ratio loop / vectorised: {whole / fast:,.0f} x")
+    if not args.no_postgis:
+        pair_seconds = fast
+        with throwaway_postgis() as url:
+            timed("PostGIS: COPY, GiST index, ANALYZE (not counted)",
+                  load_postgis, url, segs, points)
+            print(f"  plan: {postgis_plan(url, args.radius)}")
+            postgis_pairs(url, args.radius)  # warm the cache, as the vectorised side is warm
+            slow, from_db = timed("PostGIS ST_DWithin join, every pair fetched",
+                                  postgis_pairs, url, args.radius)
+            counted_s, counted = timed("PostGIS ST_DWithin join, count(*) on the server",
+                                       postgis_count, url, args.radius)
+        assert counted == len(pairs) and np.array_equal(from_db, pairs), \
+            "PostGIS and vectorised pairs differ"
+        print(f"  pairs from PostGIS: {len(from_db):,} (identical to coverage_pairs)")
+        print(f"  ratio PostGIS (pairs fetched) / vectorised: {slow / pair_seconds:,.1f} x; "
+              f"PostGIS count(*) only / vectorised: {counted_s / pair_seconds:,.1f} x")
 
     print(f"\nB. full lighting model (occlusion by {len(buildings):,} buildings, "
           f"samples every {args.spacing} m)")

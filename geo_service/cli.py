@@ -147,6 +147,9 @@ def serve(settings: Settings, host: str, port: int) -> None:
     waitress_serve(app, host=host, port=port, threads=16)
 
 
+import geo_service.cli_planning  # noqa: E402, F401  (registers `gaps` and `place` on main)
+
+
 def run() -> None:
     """Entry point that turns our own errors into a clear message and exit status 2."""
     try:

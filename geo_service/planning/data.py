@@ -1,0 +1,220 @@
+"""Reading the layers a planning question needs from PostGIS (all the SQL of the package).
+
+The streets are those of the chosen grids (every street when no grid is chosen). Lamps, cameras,
+buildings and hazards are read with a margin around those streets: a lamp or camera outside a
+grid still lights or sees inside it, a building outside still hides things, a hazard just
+outside still raises a gap's priority.
+
+Grids are chosen by their **number** (the ``--grid N`` of the command line, ``?grid=N`` of the
+map), not by their database id.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import pandas as pd
+import pyproj
+import shapely
+from sqlalchemy import Connection, Engine, text
+
+from geo_service.ingest import metric_crs_for
+
+#: Metres read around the chosen streets: the reach of the brightest lamp the model allows
+#: (``LightingParams.max_reach_m`` = 150 m) plus room for the camera evidence radius (100 m).
+MARGIN_M = 200.0
+
+#: Share of lamps (cameras) from OpenStreetMap above which an inventory counts as incomplete.
+OSM_SHARE_INCOMPLETE = 0.5
+
+DATA_VERSION = text("""
+    SELECT concat_ws(';',
+      (SELECT count(*) || ':' || coalesce(max(xmin::text::bigint), 0) FROM grids),
+      (SELECT count(*) || ':' || coalesce(max(xmin::text::bigint), 0) FROM streets),
+      (SELECT count(*) || ':' || coalesce(max(xmin::text::bigint), 0) FROM lights),
+      (SELECT count(*) || ':' || coalesce(max(xmin::text::bigint), 0) FROM cameras),
+      (SELECT count(*) || ':' || coalesce(max(xmin::text::bigint), 0) FROM buildings),
+      (SELECT count(*) || ':' || coalesce(max(xmin::text::bigint), 0) FROM hazards))
+""")
+
+
+class PlanningError(ValueError):
+    """A planning question that cannot be answered as asked (unknown grid, no streets ...).
+
+    ``code`` names the problem for API clients; ``message`` says it in English.
+    """
+
+    def __init__(self, code: str, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+@dataclass(frozen=True)
+class Layers:
+    """Everything a planning question reads, in EPSG:4326.
+
+    Attributes
+    ----------
+    streets:
+        ``id``, ``source_id``, ``name``, ``street_class``, ``lit``, ``grid_id``, ``grid``
+        (number), line geometry; only streets of the chosen grids.
+    lights, cameras, buildings, hazards:
+        Features within the margin around those streets.
+    grids:
+        The chosen grids: ``id``, ``number``, ``name``, ``zone``, polygon geometry (all grids
+        when none was chosen).
+    grid_numbers:
+        The numbers asked for (empty: every street).
+    area:
+        Union of the chosen grids (EPSG:4326), ``None`` when there are no grids at all.
+    crs:
+        Metric CRS to work in.
+    """
+
+    streets: gpd.GeoDataFrame
+    lights: gpd.GeoDataFrame
+    cameras: gpd.GeoDataFrame
+    buildings: gpd.GeoDataFrame
+    hazards: gpd.GeoDataFrame
+    grids: gpd.GeoDataFrame
+    grid_numbers: tuple[int, ...]
+    area: shapely.Geometry | None
+    crs: pyproj.CRS
+
+    def number_of(self) -> dict[int, int]:
+        """Grid database id -> grid number."""
+        return dict(zip(self.grids["id"].astype(int), self.grids["number"].astype(int),
+                        strict=True))
+
+
+def connection_of(conn_or_engine: Connection | Engine):  # noqa: ANN201
+    """A context manager giving a connection for an engine, or the connection itself."""
+    if isinstance(conn_or_engine, Engine):
+        return conn_or_engine.connect()
+    return _Borrowed(conn_or_engine)
+
+
+class _Borrowed:
+    """``with`` on a connection we do not own: neither closes nor commits it."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> Connection:
+        return self.conn
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def data_version(conn: Connection) -> str:
+    """A string that changes whenever any layer changes (row counts and newest xmin)."""
+    return conn.execute(DATA_VERSION).scalar_one()
+
+
+def grid_ids(conn: Connection, numbers: Iterable[int] | None) -> list[int]:
+    """Database ids of the grids with these numbers; :class:`PlanningError` for unknown ones."""
+    wanted = sorted({int(n) for n in numbers or ()})
+    if not wanted:
+        return []
+    found = dict(conn.execute(text("SELECT number, id FROM grids WHERE number = ANY(:n)"),
+                              {"n": wanted}).all())
+    missing = [n for n in wanted if n not in found]
+    if missing:
+        raise PlanningError("unknown_grid", f"no grid numbered {', '.join(map(str, missing))}",
+                            grids=missing)
+    return [found[n] for n in wanted]
+
+
+def choose_crs(streets: gpd.GeoDataFrame, preferred: str | None) -> pyproj.CRS:
+    """``preferred`` when the streets lie inside its area of use, else ``metric_crs_for``.
+
+    The settings' CRS (EPSG:4545 for the sample) is right for the community it was chosen for;
+    an OSM extract elsewhere gets the UTM zone of its data.
+    """
+    if preferred:
+        crs = pyproj.CRS.from_user_input(preferred)
+        use = crs.area_of_use
+        if crs.is_projected and use is not None and len(streets):
+            west, south, east, north = streets.total_bounds
+            if use.west <= west and east <= use.east and use.south <= south and north <= use.north:
+                return crs
+    return metric_crs_for(streets)
+
+
+def _read(conn: Connection, sql: str, params: dict[str, object]) -> gpd.GeoDataFrame:
+    frame = gpd.read_postgis(text(sql), conn, geom_col="geom", params=params)
+    if frame.crs is None:
+        frame = frame.set_crs(4326)
+    return frame.rename_geometry("geometry")
+
+
+def read_layers(conn: Connection, grids: Sequence[int] | None = None, *,
+                metric_crs: str | None = None, margin_m: float = MARGIN_M,
+                by_id: bool = False) -> Layers:
+    """Read the layers for the chosen grids (numbers; database ids with ``by_id``).
+
+    Raises
+    ------
+    PlanningError
+        ``unknown_grid`` for a number that names no grid, ``no_streets`` when the chosen grids
+        hold no street.
+    """
+    ids = sorted({int(g) for g in grids or ()}) if by_id else grid_ids(conn, grids)
+    where = "WHERE s.grid_id = ANY(:ids)" if ids else ""
+    streets = _read(conn, f"""
+        SELECT s.id, s.source_id, s.name, s.street_class, s.lit, s.grid_id, g.number AS grid,
+               s.geom
+        FROM streets s LEFT JOIN grids g ON g.id = s.grid_id {where} ORDER BY s.id""",
+                    {"ids": ids})
+    if streets.empty:
+        raise PlanningError("no_streets", "no streets in the chosen grids" if ids else
+                            "no streets loaded; load some with: geo-service load streets FILE")
+    grid_where = "WHERE id = ANY(:ids)" if ids else ""
+    grid_frame = _read(conn, f"SELECT id, number, name, zone, geom FROM grids {grid_where} "
+                       "ORDER BY number", {"ids": ids})
+    west, south, east, north = streets.total_bounds
+    dlat = margin_m / 111_320.0
+    dlon = dlat / max(math.cos(math.radians((south + north) / 2)), 0.01)
+    box = {"x0": west - dlon, "y0": south - dlat, "x1": east + dlon, "y1": north + dlat}
+    near = "WHERE geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326) ORDER BY id"
+    lights = _read(conn, "SELECT id, source_id, height_m, intensity_cd, status, mount, "
+                   f"grid_id, geom FROM lights {near}", box)
+    cameras = _read(conn, "SELECT id, source_id, heading_deg, fov_deg, range_m, lens_mm, "
+                    f"status, grid_id, geom FROM cameras {near}", box)
+    buildings = _read(conn, f"SELECT id, source_id, geom FROM buildings {near}", box)
+    hazards = _read(conn, f"SELECT id, category, status, grid_id, geom FROM hazards {near}", box)
+    area = shapely.union_all(grid_frame.geometry.to_numpy()) if len(grid_frame) else None
+    numbers = tuple(sorted(int(n) for n in grid_frame["number"])) if ids else ()
+    return Layers(streets=streets, lights=lights, cameras=cameras, buildings=buildings,
+                  hazards=hazards, grids=grid_frame, grid_numbers=numbers, area=area,
+                  crs=choose_crs(streets, metric_crs))
+
+
+def inventory_complete(assets: gpd.GeoDataFrame) -> bool:
+    """Whether a lamp (camera) layer reads as a complete inventory.
+
+    A community's own survey (the sample, a GeoPackage from the street office) is taken as
+    complete: a shortfall with no lamp nearby is then dark. OpenStreetMap (``source_id``
+    ``osm:...``) is known to be incomplete, and a layer with nothing mapped tells nothing, so
+    there a shortfall far from any mapped lamp is "unknown".
+    """
+    if assets.empty:
+        return False
+    from_osm = assets["source_id"].astype(str).str.startswith("osm:").mean()
+    return bool(from_osm < OSM_SHARE_INCOMPLETE)
+
+
+def open_hazard_counts(hazards: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> pd.Series:
+    """Open hazards (reported, assigned, in progress) per grid number."""
+    from geo_service.analysis._segments import OPEN_HAZARD_STATES
+
+    open_ = hazards[hazards["status"].isin([str(s) for s in OPEN_HAZARD_STATES])]
+    ids = dict(zip(grids["id"], grids["number"], strict=True))
+    counts = open_["grid_id"].map(ids).value_counts()
+    return counts.reindex(grids["number"], fill_value=0).astype(int)
