@@ -305,3 +305,72 @@ LAYER_MODELS: dict[str, type[Base]] = {
     "cameras": Camera,
     "hazards": Hazard,
 }
+
+
+# -- patrol log --------------------------------------------------------------------------------
+class PatrolMember(Base):
+    """A member of the patrol team (``phone`` is personal data); retired members are inactive."""
+
+    __tablename__ = "patrol_members"
+    __table_args__ = (CheckConstraint("length(trim(name)) > 0", name="name_not_blank"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    unit: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    active: Mapped[bool] = mapped_column(server_default="true")
+
+
+class PatrolTrack(Base):
+    """A GPS track a member walked, as uploaded (raw, not matched)."""
+
+    __tablename__ = "patrol_tracks"
+    __table_args__ = (
+        valid(),
+        CheckConstraint("point_count >= 2", name="point_count_min"),
+        CheckConstraint("ended_at >= started_at", name="times_ordered"),
+        CheckConstraint("walked_m >= 0 AND covered_m >= 0", name="lengths_nonnegative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("patrol_members.id", ondelete="SET NULL"), index=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    timed: Mapped[bool] = mapped_column(server_default="true")
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                  server_default=func.now())
+    source_file: Mapped[str] = mapped_column(String(255))
+    point_count: Mapped[int] = mapped_column(Integer)
+    walked_m: Mapped[float] = mapped_column(Float, server_default="0")
+    covered_m: Mapped[float] = mapped_column(Float, server_default="0")
+    geom: Mapped[Any] = mapped_column(geometry("LINESTRING"))
+
+    walks: Mapped[list[PatrolWalk]] = relationship(
+        back_populates="track", order_by="PatrolWalk.walked_at, PatrolWalk.id",
+        passive_deletes=True)
+
+
+class PatrolWalk(Base):
+    """A stretch of one street walked on a track; the matched geometry outlives the street."""
+
+    __tablename__ = "patrol_walks"
+    __table_args__ = (
+        valid(),
+        CheckConstraint("walked_m >= 0", name="walked_nonnegative"),
+        CheckConstraint("end_m >= start_m", name="stretch_ordered"),
+        Index("ix_patrol_walks_street_walked", "street_id", "walked_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    track_id: Mapped[int] = mapped_column(
+        ForeignKey("patrol_tracks.id", ondelete="CASCADE"), index=True)
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("streets.id", ondelete="SET NULL"))
+    walked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    left_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    walked_m: Mapped[float] = mapped_column(Float)
+    start_m: Mapped[float] = mapped_column(Float)
+    end_m: Mapped[float] = mapped_column(Float)
+    geom: Mapped[Any] = mapped_column(geometry("LINESTRING"))
+
+    track: Mapped[PatrolTrack] = relationship(back_populates="walks")
