@@ -147,6 +147,7 @@ def serve(settings: Settings, host: str, port: int) -> None:
     waitress_serve(app, host=host, port=port, threads=16)
 
 
+import geo_service.cli_patrol  # noqa: E402, F401  (registers `gaps patrol` and `patrol`)
 import geo_service.cli_planning  # noqa: E402, F401  (registers `gaps` and `place` on main)
 
 

@@ -166,7 +166,9 @@ def patrol_gaps(conn: Connection, *, days: float = 7, grids: Collection[int] | N
                    for s, length in zip(ids, streets["length_m"], strict=True)],
         walks=streets["street_id"].map(recent.groupby("street_id").size()).fillna(0)
         .astype(int),
-        last_walked_at=streets["street_id"].map(walks.groupby("street_id")["walked_at"].max()),
+        last_walked_at=pd.to_datetime(
+            streets["street_id"].map(walks.groupby("street_id")["walked_at"].max().to_dict()),
+            utc=True),
         planned_per_week=_planned(streets, planned))
     with np.errstate(invalid="ignore", divide="ignore"):
         streets["share"] = np.where(streets["length_m"] > 0,
