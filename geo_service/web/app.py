@@ -13,7 +13,8 @@ from geo_service.db.engine import engine_for, resolve_url
 # Each module has a ``blueprint``; one with ``NAV = [(path, message key), ...]`` adds its pages
 # to the navigation bar, in this order.
 BLUEPRINT_MODULES = ("assets", "health", "home", "map_page", "collections", "api_hazards",
-                     "open311", "openapi", "plan_lighting", "api_planning")
+                     "open311", "openapi", "plan_lighting", "api_planning", "hazard_pages",
+                     "dashboard")
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> Flask:
