@@ -30,8 +30,15 @@ ROSTER = PROJECT_ROOT / "data" / "sample" / "roster.csv"
 WALKED_ON = datetime(2026, 5, 1, 20, 0, tzinfo=UTC)
 
 
+def forget_roster(engine) -> None:  # noqa: ANN001
+    """The sample brings its roster; these tests start from none."""
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM patrol_members"))
+
+
 def test_roster_upload_gaps_and_hotspots(sample_db: str) -> None:
     engine = engine_for(sample_db)
+    forget_roster(engine)
     first = load_roster_file(engine, ROSTER)
     again = load_roster_file(engine, ROSTER)
     assert (first.inserted, again.unchanged) == (19, 19)
@@ -73,6 +80,7 @@ def test_roster_upload_gaps_and_hotspots(sample_db: str) -> None:
 
 def test_rota_from_the_stored_roster(sample_db: str) -> None:
     engine = engine_for(sample_db)
+    forget_roster(engine)
     with pytest.raises(ValueError, match="load a roster first"):
         rota_for(engine, parse_zones(), date(2026, 6, 1))
     load_roster_file(engine, ROSTER)

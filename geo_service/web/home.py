@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, redirect, render_template, request
 from sqlalchemy import text
+from werkzeug.wrappers import Response
 
 from geo_service.web.db import engine
 
 blueprint = Blueprint("home", __name__)
-NAV = [("/", "nav_home")]
+NAV = [("/overview", "nav_home")]
 
 LAYER_TABLES = ("grids", "buildings", "streets", "lights", "cameras", "hazards")
 
 
 @blueprint.get("/")
-def index() -> str:
+def index() -> Response:
+    """The service opens on the map (keeping ``?lang=``)."""
+    query = request.query_string.decode()
+    return redirect("/map" + (f"?{query}" if query else ""))
+
+
+@blueprint.get("/overview")
+def overview() -> str:
     """List what is loaded: counts per layer and per grid."""
     with engine().connect() as conn:
         counts = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in LAYER_TABLES}
