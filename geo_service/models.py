@@ -252,6 +252,8 @@ class Hazard(Base):
         ForeignKey("buildings.id", ondelete="SET NULL"))
     light_id: Mapped[int | None] = mapped_column(ForeignKey("lights.id", ondelete="SET NULL"))
     camera_id: Mapped[int | None] = mapped_column(ForeignKey("cameras.id", ondelete="SET NULL"))
+    reporter_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL", use_alter=True))
     reporter_name: Mapped[str | None] = mapped_column(String(100))
     reporter_contact: Mapped[str | None] = mapped_column(String(100))
     photo: Mapped[str | None] = mapped_column(String(255))
@@ -374,3 +376,91 @@ class PatrolWalk(Base):
     geom: Mapped[Any] = mapped_column(geometry("LINESTRING"))
 
     track: Mapped[PatrolTrack] = relationship(back_populates="walks")
+
+
+# -- accounts and audit ------------------------------------------------------------------------
+class Role(StrEnum):
+    """What a signed-in user may do (the public needs no account)."""
+
+    RESIDENT = "resident"
+    BUILDING_LEADER = "building_leader"
+    GRID_WORKER = "grid_worker"
+    PATROL = "patrol"
+    COMMUNITY_ADMIN = "community_admin"
+    SUBDISTRICT = "subdistrict"
+
+
+class User(Base):
+    """A person who signs in; ``password_hash`` is a slow salted hash, never the password."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        one_of("role", Role),
+        CheckConstraint("length(trim(username)) > 0", name="username_not_blank"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(32))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    active: Mapped[bool] = mapped_column(server_default="true")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now())
+
+
+class UserGrid(Base):
+    """A grid a grid worker (or patrol member) is responsible for."""
+
+    __tablename__ = "user_grids"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id", ondelete="CASCADE"),
+                                         primary_key=True)
+
+
+class UserBuilding(Base):
+    """A building a building leader looks after."""
+
+    __tablename__ = "user_buildings"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id", ondelete="CASCADE"),
+                                             primary_key=True)
+
+
+class ApiToken(Base):
+    """A token for an integration, acting as its user; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now())
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEntry(Base):
+    """Who changed what and when: every hazard change and every layer edit (append-only)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_table_row", "table_name", "row_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
+                                         index=True)
+    actor: Mapped[str | None] = mapped_column(String(100))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(32))
+    table_name: Mapped[str] = mapped_column(String(64))
+    row_id: Mapped[str | None] = mapped_column(String(100))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    note: Mapped[str | None] = mapped_column(Text)

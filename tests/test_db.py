@@ -61,3 +61,12 @@ def test_hazard_history_is_append_only(engine) -> None:
             conn.execute(text(change))
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM hazard_events")).scalar() == 1
+
+
+def test_audit_log_is_append_only(engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO audit_log (actor, action, table_name, row_id) "
+                          "VALUES ('admin', 'update', 'lights', '1')"))
+    for change in ("UPDATE audit_log SET actor = 'someone else'", "DELETE FROM audit_log"):
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(text(change))
