@@ -1,0 +1,411 @@
+"""Walkable street graph, snapping, shortest paths and the ``Route`` every planner returns.
+
+The graph is an undirected ``networkx.MultiGraph`` in a metric CRS: one edge per street segment
+(parallel segments kept), edge attributes ``id`` (segment id), ``length`` (m), ``street_class``
+and ``geometry``; node attributes ``x``, ``y``. Walking is two-way, so one-way rules are ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import shapely
+from scipy import sparse
+from scipy.sparse import csgraph
+from scipy.spatial import cKDTree
+from shapely.geometry import LineString, Point
+from shapely.ops import substring
+
+DEFAULT_SPEED_KMH = 4.5
+Edge = tuple[int, int, int]
+"""An edge of the street graph as ``(u, v, key)``, oriented in the direction walked."""
+
+
+def walk_minutes(length_m: float, speed_kmh: float = DEFAULT_SPEED_KMH) -> float:
+    """Minutes needed to walk ``length_m`` at ``speed_kmh``."""
+    if speed_kmh <= 0:
+        raise ValueError("walking speed must be positive")
+    return length_m / (speed_kmh * 1000.0 / 60.0)
+
+
+def edge_id(u: int, v: int, key: int) -> Edge:
+    """Orientation-free identity of an edge (smaller node first)."""
+    return (u, v, key) if u <= v else (v, u, key)
+
+
+# --------------------------------------------------------------------------- graph
+
+
+def street_graph(
+    streets: gpd.GeoDataFrame,
+    crs: Any | None = None,
+    walkable: Collection[str] | None = None,
+) -> nx.MultiGraph:
+    """Two-way walking graph of noded street segments.
+
+    Parameters
+    ----------
+    streets
+        Segments with ``id``, ``source``, ``target`` (node ids) and LineString geometry; optional
+        ``length_m`` (used when present, else the metric geometry length) and ``street_class``.
+    crs
+        Metric CRS to work in; default: the frame's CRS when projected, else its UTM zone.
+    walkable
+        Street classes to keep; ``None`` keeps every segment.
+
+    Returns
+    -------
+    networkx.MultiGraph
+        Edges keyed by segment id (parallel segments stay apart) with ``id``, ``length`` (and
+        ``length_m``), ``street_class``, ``geometry``; nodes with ``x``, ``y``;
+        ``graph.graph["crs"]`` is the metric CRS. The same layout as
+        ``analysis.network.street_graph``, whose graphs the route solvers take as they are.
+    """
+    frame = streets
+    if walkable is not None and "street_class" in frame.columns:
+        frame = frame[frame["street_class"].isin(list(walkable))]
+    if crs is None:
+        crs = frame.crs if frame.crs is not None and frame.crs.is_projected else None
+        if crs is None:
+            crs = frame.estimate_utm_crs() if frame.crs is not None else None
+    if crs is not None and frame.crs is not None and frame.crs != crs:
+        frame = frame.to_crs(crs)
+    lengths = frame.geometry.length.to_numpy(dtype=float)
+    if "length_m" in frame.columns:
+        given = frame["length_m"].to_numpy(dtype=float)
+        lengths = np.where(np.isfinite(given), given, lengths)
+    classes = frame["street_class"] if "street_class" in frame.columns else [None] * len(frame)
+    graph = nx.MultiGraph(crs=crs)
+    for seg, u, v, length, cls, geom in zip(
+        frame["id"], frame["source"], frame["target"], lengths, classes, frame.geometry,
+        strict=True,
+    ):
+        u, v = int(u), int(v)
+        coords = geom.coords
+        if u not in graph:
+            graph.add_node(u, x=coords[0][0], y=coords[0][1])
+        if v not in graph:
+            graph.add_node(v, x=coords[-1][0], y=coords[-1][1])
+        length = max(float(length), 0.0)
+        graph.add_edge(u, v, key=int(seg), id=int(seg), length=length, length_m=length,
+                       street_class=cls, geometry=geom)
+    return graph
+
+
+def component_of(graph: nx.MultiGraph, node: int) -> nx.MultiGraph:
+    """The connected part of ``graph`` that holds ``node`` (a copy)."""
+    return graph.subgraph(nx.node_connected_component(graph, node)).copy()
+
+
+def total_length(graph: nx.MultiGraph, edges: Iterable[Edge] | None = None) -> float:
+    """Sum of edge lengths (all edges, or the given ``(u, v, key)`` edges)."""
+    if edges is None:
+        return float(sum(d["length"] for _, _, d in graph.edges(data=True)))
+    return float(sum(graph.edges[e]["length"] for e in edges))
+
+
+def nearest_nodes(graph: nx.MultiGraph, points: Sequence[Point] | gpd.GeoSeries) -> list[int]:
+    """The graph node nearest (straight line) to each point (points in the graph's CRS)."""
+    points = _in_graph_crs(graph, points)
+    nodes = list(graph.nodes)
+    xy = np.array([(graph.nodes[n]["x"], graph.nodes[n]["y"]) for n in nodes])
+    _, idx = cKDTree(xy).query(np.array([(p.x, p.y) for p in points]).reshape(-1, 2))
+    return [nodes[i] for i in np.atleast_1d(idx)]
+
+
+def split_at_points(
+    graph: nx.MultiGraph,
+    points: Sequence[Point] | gpd.GeoSeries,
+    end_tolerance_m: float = 1.0,
+) -> tuple[nx.MultiGraph, list[int], np.ndarray]:
+    """Snap points onto their nearest segment, splitting it there with a new node.
+
+    The two halves keep the segment's ``id`` (and share its ``length`` pro rata), so coverage is
+    still told per street. A point within ``end_tolerance_m`` of a segment end snaps to that node.
+
+    Returns
+    -------
+    graph, nodes, distances
+        A new graph, the node of each point, and each point's distance to the network (m).
+    """
+    points = _in_graph_crs(graph, points)
+    out = graph.copy()
+    keys = list(graph.edges(keys=True))
+    tree = shapely.STRtree([graph.edges[e]["geometry"] for e in keys])
+    pieces: dict[Edge, list[Edge]] = {e: [e] for e in keys}
+    origin: dict[Edge, Edge] = {}
+    next_node = max((n for n in graph.nodes), default=0) + 1
+    nodes: list[int] = []
+    dists = np.zeros(len(points))
+    for i, pt in enumerate(points):
+        nearest = int(tree.query_nearest(pt)[0])
+        u, v, k = min(pieces[keys[nearest]],
+                      key=lambda e: out.edges[e]["geometry"].distance(pt))
+        data = out.edges[u, v, k]
+        geom: LineString = data["geometry"]
+        dists[i] = geom.distance(pt)
+        at = geom.project(pt)
+        glen = geom.length
+        start_is_u = _starts_at(out, geom, u)
+        if at <= end_tolerance_m or at >= glen - end_tolerance_m:
+            at_start = at <= end_tolerance_m
+            nodes.append(u if at_start == start_is_u else v)
+            continue
+        new = next_node
+        next_node += 1
+        p = geom.interpolate(at)
+        out.add_node(new, x=p.x, y=p.y)
+        first, second = substring(geom, 0, at), substring(geom, at, glen)
+        share = at / glen if glen > 0 else 0.5
+        a, b = (u, v) if start_is_u else (v, u)
+        attrs = {key: val for key, val in data.items() if key not in ("geometry", "length")}
+        out.remove_edge(u, v, k)
+        attrs.pop("length_m", None)
+        ends = ({"source": a, "target": new}, {"source": new, "target": b}) \
+            if "source" in attrs else ({}, {})
+        attrs.pop("source", None)
+        attrs.pop("target", None)
+        halves = (data["length"] * share, data["length"] * (1 - share))
+        k1 = out.add_edge(a, new, key=k, length=halves[0], length_m=halves[0], geometry=first,
+                          **attrs, **ends[0])
+        k2 = out.add_edge(new, b, key=None if out.has_edge(new, b, k) else k, length=halves[1],
+                          length_m=halves[1], geometry=second, **attrs, **ends[1])
+        parts = pieces[origin.pop((u, v, k), (u, v, k))]
+        parts.remove((u, v, k))
+        parts.extend([(a, new, k1), (new, b, k2)])
+        origin[(a, new, k1)] = origin[(new, b, k2)] = keys[nearest]
+        nodes.append(new)
+    return out, nodes, dists
+
+
+def _starts_at(graph: nx.MultiGraph, geom: LineString, node: int) -> bool:
+    """Whether ``geom`` begins at ``node`` (rather than ends there)."""
+    x, y = graph.nodes[node]["x"], graph.nodes[node]["y"]
+    (x0, y0), (x1, y1) = geom.coords[0], geom.coords[-1]
+    return (x0 - x) ** 2 + (y0 - y) ** 2 <= (x1 - x) ** 2 + (y1 - y) ** 2
+
+
+def _in_graph_crs(graph: nx.MultiGraph, points: Sequence[Point] | gpd.GeoSeries) -> list[Point]:
+    """Points as a list in the graph's CRS (a GeoSeries/GeoDataFrame is reprojected)."""
+    if isinstance(points, gpd.GeoDataFrame):
+        points = points.geometry
+    if isinstance(points, gpd.GeoSeries):
+        crs = graph.graph.get("crs")
+        if points.crs is not None and crs is not None and points.crs != crs:
+            points = points.to_crs(crs)
+        return list(points)
+    return list(points)
+
+
+# --------------------------------------------------------------------------- arrays
+
+
+@dataclass
+class NetworkArrays:
+    """A graph as a sparse distance matrix for scipy's Dijkstra.
+
+    Attributes
+    ----------
+    nodes
+        Node id of each matrix index.
+    index
+        Matrix index of each node id.
+    matrix
+        Symmetric CSR matrix of the shortest parallel edge between two nodes (no self-loops).
+    best
+        ``(i, j)`` with ``i < j`` -> key of that shortest parallel edge.
+    """
+
+    nodes: list[int]
+    index: dict[int, int]
+    matrix: sparse.csr_matrix
+    best: dict[tuple[int, int], int]
+
+    @property
+    def n(self) -> int:
+        """Number of nodes."""
+        return len(self.nodes)
+
+    def dijkstra(self, sources: Sequence[int] | np.ndarray, limit: float = np.inf,
+                 predecessors: bool = False) -> Any:
+        """Distances (and predecessors) from each source index, ``inf`` beyond ``limit``."""
+        return csgraph.dijkstra(self.matrix, directed=False, indices=np.asarray(sources),
+                                limit=limit, return_predecessors=predecessors)
+
+    def path(self, pred_row: np.ndarray, source: int, target: int) -> list[Edge]:
+        """Edges ``(u, v, key)`` of the shortest path ``source -> target`` (indices in)."""
+        steps: list[Edge] = []
+        j = target
+        while j != source:
+            i = int(pred_row[j])
+            if i < 0:
+                raise ValueError("target not reachable from source")
+            key = self.best[(i, j) if i < j else (j, i)]
+            steps.append((self.nodes[i], self.nodes[j], key))
+            j = i
+        steps.reverse()
+        return steps
+
+
+def network_arrays(graph: nx.MultiGraph) -> NetworkArrays:
+    """Index the graph for scipy (shortest parallel edge per node pair)."""
+    nodes = list(graph.nodes)
+    index = {n: i for i, n in enumerate(nodes)}
+    rows, cols, weights, keys = [], [], [], []
+    for u, v, k, length in graph.edges(keys=True, data="length"):
+        i, j = index[u], index[v]
+        if i == j:
+            continue
+        if i > j:
+            i, j = j, i
+        rows.append(i)
+        cols.append(j)
+        weights.append(length)
+        keys.append(k)
+    best: dict[tuple[int, int], int] = {}
+    if rows:
+        r, c, w = np.array(rows), np.array(cols), np.array(weights, dtype=float)
+        order = np.lexsort((w, c, r))
+        r, c, w = r[order], c[order], w[order]
+        first = np.ones(len(r), dtype=bool)
+        first[1:] = (r[1:] != r[:-1]) | (c[1:] != c[:-1])
+        for pos in np.flatnonzero(first):
+            best[(int(r[pos]), int(c[pos]))] = keys[order[pos]]
+        r, c, w = r[first], c[first], w[first]
+        # scipy drops explicit zeros from sparse graphs: keep zero-length links as a tiny length.
+        w = np.maximum(w, 1e-9)
+        matrix = sparse.coo_matrix((np.r_[w, w], (np.r_[r, c], np.r_[c, r])),
+                                   shape=(len(nodes), len(nodes))).tocsr()
+    else:
+        matrix = sparse.csr_matrix((len(nodes), len(nodes)))
+    return NetworkArrays(nodes, index, matrix, best)
+
+
+# --------------------------------------------------------------------------- routes
+
+
+@dataclass
+class Route:
+    """A walk on the street graph.
+
+    Attributes
+    ----------
+    start
+        Start node; a closed walk also ends there.
+    edges
+        ``(u, v, key)`` graph edges in walking order (``u`` is where each step starts).
+    serve
+        Per step: ``True`` where this walk is the one that covers a required street; the other
+        steps are repeated (deadhead) walking.
+    length_m, deadhead_m
+        Total length, and the part of it in steps that do not serve.
+    speed_kmh
+        Walking speed used for ``minutes``.
+    lower_bound_m
+        A proven lower bound on the best possible length for the same task (``None`` if none).
+    method
+        How the route was found (exact, or the heuristic used).
+    team
+        Team or shift number (1-based; 0 for a single route).
+    stops
+        For tours through points: ``(position in nodes, point index)`` in visiting order.
+    details
+        Solver diagnostics (times, rounds, candidate counts ...).
+    """
+
+    start: int
+    edges: list[Edge]
+    serve: list[bool]
+    length_m: float
+    deadhead_m: float
+    speed_kmh: float = DEFAULT_SPEED_KMH
+    lower_bound_m: float | None = None
+    method: str = ""
+    team: int = 0
+    stops: list[tuple[int, int]] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def nodes(self) -> list[int]:
+        """Nodes visited in order, ``start`` first (and last for a closed walk)."""
+        return [self.start] + [v for _, v, _ in self.edges]
+
+    @property
+    def minutes(self) -> float:
+        """Walking time at ``speed_kmh``."""
+        return walk_minutes(self.length_m, self.speed_kmh)
+
+    @property
+    def gap_m(self) -> float | None:
+        """Length above the lower bound (0 means proven optimal)."""
+        return None if self.lower_bound_m is None else self.length_m - self.lower_bound_m
+
+    def served_edges(self) -> list[Edge]:
+        """Orientation-free ids of the edges this route serves."""
+        return [edge_id(*e) for e, s in zip(self.edges, self.serve, strict=True) if s]
+
+
+def make_route(
+    graph: nx.MultiGraph,
+    start: int,
+    edges: Sequence[Edge],
+    required: Collection[Edge] | None = None,
+    **kwargs: Any,
+) -> Route:
+    """Route from a walk; the first step on each ``required`` edge serves it.
+
+    ``required=None`` makes every distinct edge required (its first walk serves it).
+    """
+    seen: set[Edge] = set()
+    serve: list[bool] = []
+    length = deadhead = 0.0
+    for u, v, k in edges:
+        e = edge_id(u, v, k)
+        s = e not in seen and (required is None or e in required)
+        if s:
+            seen.add(e)
+        serve.append(s)
+        w = graph.edges[u, v, k]["length"]
+        length += w
+        if not s:
+            deadhead += w
+    return Route(start=start, edges=list(edges), serve=serve, length_m=length,
+                 deadhead_m=deadhead, **kwargs)
+
+
+def is_closed_walk(graph: nx.MultiGraph, route: Route) -> bool:
+    """Whether the route is a walk on ``graph`` from its start back to its start."""
+    at = route.start
+    for u, v, k in route.edges:
+        if u != at or not graph.has_edge(u, v, k):
+            return False
+        at = v
+    return at == route.start
+
+
+def eulerian_route(
+    graph: nx.MultiGraph,
+    multiset: Iterable[Edge],
+    start: int,
+    required: Collection[Edge] | None = None,
+    **kwargs: Any,
+) -> Route:
+    """Closed walk from ``start`` using each edge of ``multiset`` (with repeats) exactly once.
+
+    The multiset must be connected and have even degrees (an Euler circuit exists).
+    """
+    multi = nx.MultiGraph()
+    for u, v, k in multiset:
+        multi.add_edge(u, v, ref=k)
+    if multi.number_of_edges() == 0:
+        return make_route(graph, start, [], required, **kwargs)
+    if start not in multi:
+        raise ValueError(f"start node {start} is not on the walk")
+    steps = [(a, b, multi.edges[a, b, hk]["ref"])
+             for a, b, hk in nx.eulerian_circuit(multi, source=start, keys=True)]
+    return make_route(graph, start, steps, required, **kwargs)
