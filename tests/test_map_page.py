@@ -192,6 +192,8 @@ def open_popup(page, layer: str, fid: int):  # noqa: ANN001, ANN201
     """Bring a feature's marker into view and click it; returns the popup element."""
     assert page.evaluate(f"geoMap.reveal('{layer}', {fid})")
     page.wait_for_function(READY, timeout=30_000)
+    # a marker leaving its cluster is drawn once the zoom animation ends
+    page.wait_for_function(f"!!geoMap.find('{layer}', {fid}).getElement()", timeout=30_000)
     icon = page.evaluate_handle(f"geoMap.find('{layer}', {fid}).getElement()")
     icon.as_element().click()
     popup = page.locator(".leaflet-popup-content")
