@@ -12,6 +12,10 @@
    run for real on a temporary edges table.
 4. K = 2..6 balanced routes: the longest route against max(one-team optimum / K, the longest
    round trip from the start through a street).
+5. The sample community (``--sample``, or ``--sample-only``): grids 1-4 from the police post,
+   K = 2..6 routes as ``geo-service route --teams K`` plans them, against the same bound
+   (target: within 15 % for K = 2..4). Loads the sample into a throwaway database on the
+   embedded PostGIS (or ``BENCH_DATABASE_URL``'s server).
 """
 
 from __future__ import annotations
@@ -31,11 +35,11 @@ from shapely.geometry import LineString
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from geo_service.analysis.network import street_graph  # noqa: E402
 from geo_service.analysis.postman import chinese_postman, odd_nodes  # noqa: E402
 from geo_service.analysis.routing import (  # noqa: E402
     is_closed_walk,
     nearest_nodes,
-    street_graph,
     total_length,
 )
 from geo_service.analysis.tours import balanced_routes  # noqa: E402
@@ -288,13 +292,69 @@ def bench_teams(graph: nx.MultiGraph, start: int, one_team: object) -> None:
               f"({took:.1f} s; routes km: {lengths})")
 
 
+def bench_sample() -> list[tuple[int, float, float, float]]:
+    """K = 2..6 routes on the sample's grids 1-4 from the police post; (K, longest, bound,
+    ratio) per K, printed."""
+    import uuid
+
+    import psycopg
+
+    from geo_service.config import PROJECT_ROOT, Settings, load_settings
+    from geo_service.db.engine import engine_for, migrate, resolve_url
+    from geo_service.load import load_sample
+    from geo_service.routes import PlanOptions, compute_plan
+    from geo_service.routes.store import read_inputs
+
+    server = os.environ.get("BENCH_DATABASE_URL") or resolve_url(
+        Settings(data_dir=load_settings().data_dir))
+    name = f"bench_routes_{uuid.uuid4().hex[:8]}"
+    admin = server.replace("postgresql+psycopg://", "postgresql://").rsplit("/", 1)[0]
+    with psycopg.connect(admin + "/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = server.rsplit("/", 1)[0] + "/" + name
+    rows = []
+    try:
+        migrate(url)
+        engine = engine_for(url)
+        load_sample(engine, PROJECT_ROOT / "data", community_name="白龙社区")
+        with engine.connect() as conn:
+            inputs = read_inputs(conn, PlanOptions())
+        one = compute_plan(inputs, PlanOptions(teams=1)).summary
+        print(f"sample grids 1-4 from {inputs.start_label}: {one['required_streets']} streets, "
+              f"{one['required_m'] / 1000:.2f} km; one team {one['one_team_m']:,.1f} m "
+              f"(bound {one['one_team_bound_m']:,.1f} m)")
+        for k in range(2, 7):
+            t0 = time.perf_counter()
+            s = compute_plan(inputs, PlanOptions(teams=k)).summary
+            rows.append((k, s["longest_m"], s["bound_m"], s["ratio"]))
+            print(f"  K={k}: longest {s['longest_m']:,.1f} m, bound {s['bound_m']:,.1f} m "
+                  f"(one-team / K {s['one_team_bound_m'] / k:,.1f} m, round trip "
+                  f"{s['round_trip_m']:,.1f} m), ratio {s['ratio']:.3f}"
+                  f"{'' if k > 4 or s['ratio'] <= 1.15 else '  ABOVE 15 %'} "
+                  f"({time.perf_counter() - t0:.1f} s)")
+        engine.dispose()
+    finally:
+        engine_for.cache_clear()
+        with psycopg.connect(admin + "/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--km", type=float, default=100.0)
     parser.add_argument("--alleys", type=float, default=3.0)
     parser.add_argument("--small-km", type=float, default=30.0)
     parser.add_argument("--baseline-timeout", type=float, default=120.0)
+    parser.add_argument("--sample", action="store_true",
+                        help="Also K = 2..6 routes on the sample community.")
+    parser.add_argument("--sample-only", action="store_true",
+                        help="Only the sample community's K = 2..6 routes.")
     args = parser.parse_args()
+    if args.sample_only:
+        print("== K teams on the sample community (grids 1-4, start at the police post)")
+        bench_sample()
+        return
     print(f"== one team, every street: generated city blocks, ~{args.km:g} km, "
           f"{args.alleys:g} lanes per block on average")
     graph, start, route = bench_postman(args.km, args.alleys, args.baseline_timeout,
@@ -307,6 +367,9 @@ def main() -> None:
           f"{time.perf_counter() - t0:.2f} s")
     print("== K teams on the same network, start in the middle")
     bench_teams(graph, start, route)
+    if args.sample:
+        print("== K teams on the sample community (grids 1-4, start at the police post)")
+        bench_sample()
 
 
 if __name__ == "__main__":

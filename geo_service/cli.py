@@ -147,8 +147,11 @@ def serve(settings: Settings, host: str, port: int) -> None:
     waitress_serve(app, host=host, port=port, threads=16)
 
 
+import geo_service.cli_backup  # noqa: E402, F401  (registers `export`, `restore`, `audit`)
 import geo_service.cli_patrol  # noqa: E402, F401  (registers `gaps patrol` and `patrol`)
 import geo_service.cli_planning  # noqa: E402, F401  (registers `gaps` and `place` on main)
+import geo_service.cli_routes  # noqa: E402, F401  (registers `route`)
+import geo_service.cli_users  # noqa: E402, F401  (registers `users` on main)
 
 
 def run() -> None:

@@ -464,3 +464,91 @@ class AuditEntry(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     note: Mapped[str | None] = mapped_column(Text)
+
+
+# -- patrol route plans --------------------------------------------------------------------------
+PLAN_KINDS = ("cover", "points", "week")
+STOP_KINDS = ("hazard", "light")
+
+
+class PatrolPlan(Base):
+    """A computed set of patrol routes (``geo-service route``, ``POST /api/routes``)."""
+
+    __tablename__ = "patrol_plans"
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({', '.join(repr(k) for k in PLAN_KINDS)})",
+                        name="kind_allowed"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now(), index=True)
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))
+    params: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSONB)
+
+    routes: Mapped[list[PatrolRoute]] = relationship(
+        back_populates="plan", order_by="PatrolRoute.route_order", passive_deletes=True)
+
+
+class PatrolRoute(Base):
+    """One team's (or one shift's) closed walk of a plan; ``params`` holds the turn-by-turn
+    directions and the street ids it serves, ``day``/``shift`` place it in a week plan."""
+
+    __tablename__ = "patrol_routes"
+    __table_args__ = (
+        valid(),
+        UniqueConstraint("plan_id", "route_order"),
+        CheckConstraint("team >= 1 AND route_order >= 1", name="numbers_positive"),
+        CheckConstraint("length_m >= 0 AND minutes >= 0 AND repeated_m >= 0",
+                        name="lengths_nonnegative"),
+        CheckConstraint("day IS NULL OR day BETWEEN 0 AND 6", name="day_of_week"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("patrol_plans.id", ondelete="CASCADE"),
+                                         index=True)
+    team: Mapped[int] = mapped_column(Integer)
+    route_order: Mapped[int] = mapped_column(Integer)
+    day: Mapped[int | None] = mapped_column(Integer)
+    shift: Mapped[int | None] = mapped_column(Integer)
+    length_m: Mapped[float] = mapped_column(Float)
+    minutes: Mapped[float] = mapped_column(Float)
+    repeated_m: Mapped[float] = mapped_column(Float, server_default="0")
+    lower_bound_m: Mapped[float | None] = mapped_column(Float)
+    method: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now())
+    params: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    geom: Mapped[Any] = mapped_column(Geometry("LINESTRING", srid=SRID, spatial_index=True,
+                                               nullable=True), nullable=True)
+
+    plan: Mapped[PatrolPlan] = relationship(back_populates="routes")
+
+
+class PatrolRouteStop(Base):
+    """A numbered stop of a route: an open hazard or a broken light on the way."""
+
+    __tablename__ = "patrol_route_stops"
+    __table_args__ = (
+        valid(),
+        UniqueConstraint("route_id", "stop"),
+        CheckConstraint(f"kind IN ({', '.join(repr(k) for k in STOP_KINDS)})",
+                        name="kind_allowed"),
+        CheckConstraint("stop >= 1", name="stop_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    route_id: Mapped[int] = mapped_column(ForeignKey("patrol_routes.id", ondelete="CASCADE"),
+                                          index=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("patrol_plans.id", ondelete="CASCADE"),
+                                         index=True)
+    stop: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    hazard_id: Mapped[int | None] = mapped_column(ForeignKey("hazards.id", ondelete="SET NULL"))
+    light_id: Mapped[int | None] = mapped_column(ForeignKey("lights.id", ondelete="SET NULL"))
+    label: Mapped[str] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(Text)
+    after_m: Mapped[float] = mapped_column(Float)
+    geom: Mapped[Any] = mapped_column(geometry("POINT"))

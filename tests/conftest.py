@@ -172,3 +172,96 @@ def page(browser):  # noqa: ANN001, ANN201
     tab.outside_requests = outside
     yield tab
     context.close()
+
+
+# -- accounts: signed-in clients for the pages and actions that need one -------------------------
+STAFF_PASSWORD = "correct horse battery staple"
+
+
+def make_user(app, role: str, username: str | None = None, *, grids=(), buildings=(),  # noqa: ANN001
+              password: str = STAFF_PASSWORD, display_name: str | None = None,
+              phone: str | None = None) -> str:
+    """Store an account with ``role`` in the app's database; returns its username."""
+    from geo_service.auth import accounts
+
+    username = username or f"{role}_{uuid.uuid4().hex[:6]}"
+    with app.config["ENGINE"].begin() as conn:
+        accounts.create_user(conn, username, password, role, grids=grids, buildings=buildings,
+                             display_name=display_name, phone=phone)
+    return username
+
+
+def sign_in(client, username: str, password: str = STAFF_PASSWORD) -> str:  # noqa: ANN001
+    """Sign ``client`` in through ``/login``; every later request sends the session's CSRF
+    token (``X-CSRF-Token``), as the pages' forms and scripts do. Returns the token."""
+    import re
+
+    client.environ_base.pop("HTTP_X_CSRF_TOKEN", None)
+    form = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    answer = client.post("/login", data={"username": username, "password": password,
+                                         "csrf_token": token})
+    assert answer.status_code == 303, answer.get_data(as_text=True)[:300]
+    with client.session_transaction() as session:
+        token = session["csrf"]
+    client.environ_base["HTTP_X_CSRF_TOKEN"] = token
+    return token
+
+
+@pytest.fixture()
+def login_as(app):  # noqa: ANN001, ANN201
+    """``login_as(role, grids=(), buildings=())``: a new test client signed in as a new user
+    with that role (grid numbers, building source ids), sending the CSRF header."""
+
+    def signed_in(role: str, *, grids=(), buildings=(), username: str | None = None,  # noqa: ANN001
+                  client=None):  # noqa: ANN001, ANN202
+        name = make_user(app, role, username, grids=grids, buildings=buildings)
+        client = client or app.test_client()
+        sign_in(client, name)
+        client.username = name
+        return client
+
+    return signed_in
+
+
+@pytest.fixture()
+def staff_client(login_as):  # noqa: ANN001, ANN201
+    """A test client signed in as a community admin (may read and do everything)."""
+    return login_as("community_admin")
+
+
+def sign_in_browser(page, base_url: str, username: str,  # noqa: ANN001
+                    password: str = STAFF_PASSWORD) -> None:
+    """Sign a Playwright page in through the login form."""
+    page.goto(f"{base_url}/login")
+    page.fill("#login-username", username)
+    page.fill("#login-password", password)
+    with page.expect_navigation():
+        page.click("#login-submit")
+    assert "/login" not in page.url, page.url
+
+
+@pytest.fixture()
+def staff_page(app, page, live_server: str):  # noqa: ANN001, ANN201
+    """The browser page signed in as a community admin on the live server."""
+    sign_in_browser(page, live_server, make_user(app, "community_admin"))
+    return page
+
+
+@pytest.fixture(scope="module")
+def module_sample_db(template_url: str, sample_dir: Path) -> Iterator[str]:
+    """One database with the sample community shared by a whole test module (read-mostly
+    tests such as the role matrix and the privacy sweep); dropped after the module."""
+    from geo_service.load import load_sample
+
+    name = f"geo_test_{uuid.uuid4().hex[:12]}"
+    admin = plain_url(with_database(template_url, "postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
+    url = with_database(template_url, name)
+    load_sample(engine_for(url), sample_dir, community_name="白龙社区")
+    yield url
+    engine_for(url).dispose()
+    engine_for.cache_clear()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,5 +1,6 @@
 """``/dashboard``: the per-grid numbers equal those computed here from the sample's rows, and the
-charts are drawn by the locally served Chart.js without an error, in Chinese and English."""
+charts are drawn by the locally served Chart.js without an error, in Chinese and English.
+The dashboard is a staff page: the tests read it signed in (``staff_client``, ``staff_page``)."""
 
 from __future__ import annotations
 
@@ -114,8 +115,9 @@ def table(page_html: str) -> dict[str, dict[str, str]]:
     return rows
 
 
-def test_dashboard_numbers_equal_the_database(client: FlaskClient, sample_db: str,
+def test_dashboard_numbers_equal_the_database(staff_client: FlaskClient, sample_db: str,
                                               engine: Engine) -> None:
+    client = staff_client
     add_edge_cases(engine)
     want = expected(engine)
     assert 0 < want["2"]["revisited"] < 1  # the edge case makes the share discriminating
@@ -158,7 +160,9 @@ def test_dashboard_numbers_equal_the_database(client: FlaskClient, sample_db: st
     assert client.get("/dashboard?date_from=nonsense").status_code == 422
 
 
-def test_dashboard_charts_in_chromium(sample_db: str, live_server: str, page) -> None:  # noqa: ANN001
+def test_dashboard_charts_in_chromium(sample_db: str, live_server: str,
+                                      staff_page) -> None:  # noqa: ANN001
+    page = staff_page
     problems: list[str] = []
     page.on("pageerror", lambda e: problems.append(str(e)))
     page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning")

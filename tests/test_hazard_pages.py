@@ -1,5 +1,9 @@
 """The hazard pages: ``/hazards/new``, ``/hazards/<id>`` and ``/hazards``.
 
+The list, the reporter and the actions are for signed-in staff (``staff_client``, a community
+admin; who else may see them is tested in ``test_role_matrix`` and ``test_privacy``); the report
+form is for everyone, with the CSRF token of the form it sent.
+
 Server side: the list's filters give exactly the rows SQL finds on the sample, its export links
 carry the same filters and export exactly that set; the loop's forms offer only allowed actions
 and show refusals; the report form works without JavaScript (idempotency key, duplicates, a
@@ -120,8 +124,9 @@ def forms_on(page_html: str) -> list[str]:
 
 
 # -- the list and its exports ---------------------------------------------------------------------
-def test_list_filters_and_exports_match_the_database(client: FlaskClient, sample_db: str,
+def test_list_filters_and_exports_match_the_database(staff_client: FlaskClient, sample_db: str,
                                                      engine: Engine) -> None:
+    client = staff_client  # the list is a staff page
     with engine.connect() as conn:
         busy_grid = conn.execute(text(
             "SELECT g.number FROM hazards h JOIN grids g ON g.id = h.grid_id "
@@ -175,8 +180,9 @@ def test_list_filters_and_exports_match_the_database(client: FlaskClient, sample
 
 
 # -- what users typed ----------------------------------------------------------------------------
-def test_user_text_is_shown_literally(client: FlaskClient) -> None:
+def test_user_text_is_shown_literally(client: FlaskClient, staff_client: FlaskClient) -> None:
     hazard = report(client, description=XSS, reporter_name=XSS_NAME, reporter_contact=XSS)
+    client = staff_client  # staff see the reporter, the assignee and the actors
     client.post(f"/api/hazards/{hazard['id']}/events",
                 json={"action": "assign", "assignee": XSS_NAME, "actor": XSS, "note": XSS})
     for url in (f"/hazards/{hazard['id']}", "/hazards", "/hazards?lang=en"):
@@ -196,7 +202,8 @@ def test_user_text_is_shown_literally(client: FlaskClient) -> None:
 
 
 # -- the loop on the hazard's page ---------------------------------------------------------------
-def test_actions_follow_the_lifecycle(client: FlaskClient, engine: Engine) -> None:
+def test_actions_follow_the_lifecycle(staff_client: FlaskClient, engine: Engine) -> None:
+    client = staff_client  # actions are for staff in scope (a community admin: everywhere)
     hazard = report(client)
     url = f"/hazards/{hazard['id']}"
     page = client.get(url).get_data(as_text=True)
@@ -257,6 +264,8 @@ def test_report_form_without_javascript(client: FlaskClient, engine: Engine) -> 
     assert "上报隐患" in form and 'name="lat"' in form and 'accept="image/*"' in form
     assert "仅工作人员可见" in form and "停车难" in form
     key = re.search(r'name="idempotency_key" id="hz-key" value="([0-9a-f-]{36})"', form).group(1)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    assert client.post("/hazards/new", data={"category": "parking"}).status_code == 403
 
     asset = client.get(f"/hazards/new?light={light}").get_data(as_text=True)
     assert "报告路灯 L-test-1 损坏" in asset
@@ -266,7 +275,7 @@ def test_report_form_without_javascript(client: FlaskClient, engine: Engine) -> 
 
     fields = {"lat": str(ORIGIN[1]), "lon": str(ORIGIN[0]), "category": "fire_risk",
               "severity": "high", "description": "楼道堆放杂物", "reporter_name": "张三",
-              "idempotency_key": key}
+              "idempotency_key": key, "csrf_token": csrf}
     first = client.post("/hazards/new", data=fields)
     assert first.status_code == 303
     hazard_id = int(first.headers["Location"].rsplit("/", 1)[1])
@@ -285,13 +294,14 @@ def test_report_form_without_javascript(client: FlaskClient, engine: Engine) -> 
     assert anyway.status_code == 303
 
     broken = client.post("/hazards/new", data={"light_id": str(light), "idempotency_key": "k3",
-                                               "category": "broken_light"})
+                                               "category": "broken_light", "csrf_token": csrf})
     assert broken.status_code == 303
     with engine.connect() as conn:
         assert conn.execute(text("SELECT status FROM lights WHERE id = :i"),
                             {"i": light}).scalar_one() == "broken"
 
-    nowhere = client.post("/hazards/new", data={"category": "parking", "idempotency_key": "k4"})
+    nowhere = client.post("/hazards/new", data={"category": "parking", "idempotency_key": "k4",
+                                                "csrf_token": csrf})
     assert nowhere.status_code == 422
     assert "请提供位置" in nowhere.get_data(as_text=True)
     english = client.get("/hazards/new?lang=en").get_data(as_text=True)
@@ -305,7 +315,8 @@ def count(engine: Engine) -> int:
 
 
 def test_report_on_a_phone_in_chromium(sample_db: str, live_server: str, engine: Engine,
-                                       tmp_path: Path, page) -> None:  # noqa: ANN001
+                                       tmp_path: Path, staff_page) -> None:  # noqa: ANN001
+    page = staff_page  # signed in as staff: the reporter and the actions show
     problems: list[str] = []
     dialogs: list[str] = []
     page.on("pageerror", lambda e: problems.append(str(e)))

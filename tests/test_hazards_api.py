@@ -134,11 +134,13 @@ def test_lines_and_areas(client) -> None:  # noqa: ANN001
     assert got.status_code == 201 and got.get_json()["geometry"]["type"] == "Polygon"
 
 
-def test_user_text_is_returned_verbatim(client) -> None:  # noqa: ANN001
+def test_user_text_is_returned_verbatim(client, staff_client) -> None:  # noqa: ANN001
     nasty = '<img src=x onerror=alert(1)><script>alert("x")</script> &amp; 楼道\'堆物\''
     created = client.post("/api/hazards", json=body(description=nasty, actor="<b>王</b>"))
     assert created.status_code == 201
-    got = client.get(f"/api/hazards/{created.get_json()['id']}")
+    public = client.get(f"/api/hazards/{created.get_json()['id']}").get_json()
+    assert public["description"] == nasty and public["events"][0]["actor"] is None
+    got = staff_client.get(f"/api/hazards/{created.get_json()['id']}")  # actors: staff only
     assert got.mimetype == "application/json"
     assert got.headers["X-Content-Type-Options"] == "nosniff"
     assert got.get_json()["description"] == nasty
@@ -159,9 +161,11 @@ def test_reporter_contact_is_never_returned(client) -> None:  # noqa: ANN001
 
 
 # -- the loop over HTTP ------------------------------------------------------------------------
-def test_loop_over_http(client) -> None:  # noqa: ANN001
+def test_loop_over_http(client, staff_client) -> None:  # noqa: ANN001
     hazard_id = client.post("/api/hazards", json=body()).get_json()["id"]
     url = f"/api/hazards/{hazard_id}/events"
+    assert client.post(url, json={"action": "assign", "assignee": "x"}).status_code == 401
+    public, client = client, staff_client  # the loop is moved on by staff
     refused = client.post(url + "?lang=en", json={"action": "resolve"})
     assert refused.status_code == 409
     error = refused.get_json()["error"]
@@ -181,7 +185,7 @@ def test_loop_over_http(client) -> None:  # noqa: ANN001
         assert answer.status_code == 201, answer.get_json()
         assert answer.get_json()["hazard"]["status"] == status
         assert answer.headers["Location"] == f"/api/hazards/{hazard_id}"
-    hazard = client.get(f"/api/hazards/{hazard_id}").get_json()
+    hazard = public.get(f"/api/hazards/{hazard_id}").get_json()
     assert [e["action"] for e in hazard["events"]] == [
         "report", "assign", "escalate", "start", "resolve", "revisit", "close"]
     assert hazard["level"] == "grid" and hazard["allowed_actions"] == ["reopen"]
@@ -387,18 +391,18 @@ BAD_EVENTS: list[tuple[object, int, str | None]] = [
 ]
 
 
-def test_bad_events_get_4xx(client, engine: Engine) -> None:  # noqa: ANN001
+def test_bad_events_get_4xx(client, staff_client, engine: Engine) -> None:  # noqa: ANN001
     hazard_id = client.post("/api/hazards", json=body()).get_json()["id"]
     for payload, status, field in BAD_EVENTS:
         raw = payload if isinstance(payload, str) else json.dumps(payload)
-        answer = client.post(f"/api/hazards/{hazard_id}/events", data=raw,
+        answer = staff_client.post(f"/api/hazards/{hazard_id}/events", data=raw,
                              content_type="application/json")
         assert answer.status_code == status, (raw, answer.data[:300])
         assert answer.get_json()["error"].get("field") == field, raw
     assert rows(engine, "hazard_events") == 1
 
 
-def test_unknown_ids_are_404_json(client) -> None:  # noqa: ANN001
+def test_unknown_ids_are_404_json(client, staff_client) -> None:  # noqa: ANN001
     for path in ("/api/hazards/abc", "/api/hazards/0", "/api/hazards/-1", "/api/hazards/1.5",
                  "/api/hazards/99999999999", "/api/hazards/42", "/api/hazards/abc/photo",
                  "/api/hazards/99999999999/photo"):
@@ -406,7 +410,7 @@ def test_unknown_ids_are_404_json(client) -> None:  # noqa: ANN001
         assert answer.status_code == 404, path
         assert answer.get_json()["error"]["code"] == "not_found", path
     for path in ("/api/hazards/abc/events", "/api/hazards/42/events"):
-        assert client.post(path, json={"action": "start"}).status_code == 404
+        assert staff_client.post(path, json={"action": "start"}).status_code == 404
 
 
 BAD_FILTERS = [

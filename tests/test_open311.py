@@ -53,7 +53,7 @@ def test_services_are_the_categories(client) -> None:  # noqa: ANN001
     assert english["broken_light"]["group"] == "Lights and cameras"
 
 
-def test_round_trip_and_status_changes(client) -> None:  # noqa: ANN001
+def test_round_trip_and_status_changes(client, staff_client) -> None:  # noqa: ANN001
     created = post(client, email=PRIVATE[0], phone=PRIVATE[1], first_name=PRIVATE[2],
                    last_name=PRIVATE[3], address_string="商贸城3栋楼梯间",
                    media_url="https://example.org/p.jpg")
@@ -80,7 +80,7 @@ def test_round_trip_and_status_changes(client) -> None:  # noqa: ANN001
                            ("escalate", {"reason": "需要社区出面"}),
                            ("start", {}), ("resolve", {}),
                            ("revisit", {"satisfaction": 4}), ("close", {})):
-        step(client, rid, action, **fields)
+        step(staff_client, rid, action, **fields)  # staff move the hazard on
         request = one(client, rid)
         seen.append((request["status"], request["agency_responsible"], request["status_notes"]))
     assert [s[0] for s in seen] == ["open"] * 6 + ["closed"]
@@ -96,8 +96,16 @@ def test_round_trip_and_status_changes(client) -> None:  # noqa: ANN001
             assert secret.encode() not in response.data, secret
 
 
-def test_client_flow_over_real_http(live_server: str) -> None:
-    """The flow an Open311 client runs: list services, post, read back, see a change."""
+def test_client_flow_over_real_http(app, live_server: str) -> None:  # noqa: ANN001
+    """The flow an Open311 client runs: list services, post, read back, see a change (made by
+    the staff's dispatch system with its API token)."""
+    from conftest import make_user
+
+    from geo_service.auth import accounts
+
+    with app.config["ENGINE"].begin() as conn:
+        token = accounts.create_token(conn, make_user(app, "community_admin"), "dispatch")
+
     def get(path: str) -> object:
         with urllib.request.urlopen(live_server + path, timeout=10) as response:
             assert response.headers["Content-Type"].startswith("application/json")
@@ -119,7 +127,8 @@ def test_client_flow_over_real_http(live_server: str) -> None:
         body = json.dumps({"action": action, **extra}).encode()
         urllib.request.urlopen(urllib.request.Request(
             f"{live_server}/api/hazards/{rid}/events", data=body, method="POST",
-            headers={"Content-Type": "application/json"}), timeout=10).close()
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"}),
+            timeout=10).close()
     assert get(f"{BASE}/requests/{rid}.json")[0]["status"] == "closed"
 
 

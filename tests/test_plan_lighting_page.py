@@ -1,5 +1,6 @@
 """``/plan/lighting`` in headless Chromium: gaps layer, per-grid table, set K, see the new sites
 and the stretches they cover, the preset scenario; no request leaves the machine; text escaped.
+Planning is for staff: the tests sign in as a community admin (``login_as``, ``staff_page``).
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ def plan_app(sample_db: str, app: Flask) -> Flask:
     return app
 
 
-def test_planning_page_server_side(plan_app: Flask) -> None:
-    client = plan_app.test_client()
+def test_planning_page_server_side(plan_app: Flask, login_as) -> None:  # noqa: ANN001
+    client = login_as("community_admin")
     zh = client.get("/plan/lighting")
     assert zh.status_code == 200
     html = zh.get_data(as_text=True)
@@ -39,13 +40,14 @@ def test_planning_page_server_side(plan_app: Flask) -> None:
 
 
 def test_planning_page_in_chromium(plan_app: Flask, sample_db: str, live_server: str,
-                                   page) -> None:  # noqa: ANN001
+                                   staff_page, login_as) -> None:  # noqa: ANN001
+    page = staff_page
     engine = engine_for(sample_db)
     with engine.begin() as conn:  # a broken lamp with a hostile id, alone in grid 1
         conn.execute(text("UPDATE lights SET status = 'working' WHERE grid_id = "
                           "(SELECT id FROM grids WHERE number = 1)"))
         conn.execute(text("UPDATE grids SET name = :n WHERE number = 1"), {"n": XSS})
-    gap = json.loads(plan_app.test_client().get("/api/plan/gaps?kind=lighting&grid=1")
+    gap = json.loads(login_as("community_admin").get("/api/plan/gaps?kind=lighting&grid=1")
                      .get_data(as_text=True))["features"][0]
     x, y = gap["geometry"]["coordinates"][len(gap["geometry"]["coordinates"]) // 2]
     with engine.begin() as conn:
@@ -108,8 +110,8 @@ def test_planning_page_in_chromium(plan_app: Flask, sample_db: str, live_server:
     assert page.outside_requests == []
 
 
-def test_planning_page_without_data(app: Flask) -> None:
-    client = app.test_client()
+def test_planning_page_without_data(app: Flask, login_as) -> None:  # noqa: ANN001
+    client = login_as("community_admin")
     html = client.get("/plan/lighting?lang=en").get_data(as_text=True)
     assert "No streets are loaded yet." in html and 'id="grid-table"' not in html
     response = client.post("/api/plan/lights", json={"count": 3})

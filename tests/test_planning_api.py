@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import shapely
+from conftest import make_user, sign_in
 from flask import Flask
 from shapely.geometry import shape
 from test_planning_cli import grid_area, sample_database
@@ -33,7 +34,10 @@ def plan_app(url: str) -> Flask:
 
 @pytest.fixture()
 def api(plan_app: Flask):  # noqa: ANN201
-    return plan_app.test_client()
+    """A client signed in as a community admin (planning is for staff)."""
+    client = plan_app.test_client()
+    sign_in(client, make_user(plan_app, "community_admin"))
+    return client
 
 
 def sites_of(data: dict) -> list[dict]:

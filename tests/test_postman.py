@@ -16,12 +16,12 @@ import shapely
 from scipy.optimize import Bounds, LinearConstraint, milp
 from shapely.geometry import LineString
 
+from geo_service.analysis.network import street_graph
 from geo_service.analysis.postman import chinese_postman, min_t_join, odd_nodes, rural_postman
 from geo_service.analysis.routing import (
     component_of,
     edge_id,
     is_closed_walk,
-    street_graph,
     total_length,
 )
 

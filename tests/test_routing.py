@@ -15,6 +15,7 @@ import pyogrio
 import pytest
 from shapely.geometry import LineString, Point
 
+from geo_service.analysis.network import street_graph
 from geo_service.analysis.postman import chinese_postman
 from geo_service.analysis.route_output import (
     coverage_counts,
@@ -29,7 +30,6 @@ from geo_service.analysis.routing import (
     is_closed_walk,
     nearest_nodes,
     split_at_points,
-    street_graph,
 )
 from geo_service.analysis.tours import balanced_routes, visit_points
 

@@ -115,20 +115,25 @@ def _grid_of(lines: gpd.GeoSeries, grids: gpd.GeoDataFrame) -> list[int | None]:
     return best
 
 
-def street_graph(streets: gpd.GeoDataFrame, *, walkable: Collection[str] | None = None,
-                 crs: CRSLike = DEFAULT_CRS, keep_isolated: bool = False) -> nx.MultiGraph:
+def street_graph(streets: gpd.GeoDataFrame, crs: CRSLike | None = None, *,
+                 walkable: Collection[str] | None = None,
+                 keep_isolated: bool = False) -> nx.MultiGraph:
     """Undirected walking graph of noded street segments, edges keyed by street id.
+
+    The project's one street-graph builder: the route solvers (:mod:`.postman`, :mod:`.tours`),
+    the matcher and the hotspots all take its graphs as they are.
 
     Parameters
     ----------
     streets
         Segments with ``id``, ``source``, ``target`` (node ids), LineString geometry running
-        from ``source`` to ``target``; optional ``length_m``, ``street_class``, ``grid``,
-        ``in_area`` (default ``True``).
-    walkable
-        Street classes kept (default: all).
+        from ``source`` to ``target``; optional ``length_m`` (used where finite, else the
+        metric geometry length), ``street_class``, ``grid``, ``in_area`` (default ``True``).
     crs
-        Metric CRS of the graph.
+        Metric CRS of the graph. Default: the frame's CRS when it is projected, else its UTM
+        zone (a frame without a CRS is taken to be in :data:`DEFAULT_CRS`).
+    walkable
+        Street classes kept, each a street-class vocabulary value; default every segment.
     keep_isolated
         Keep connected pieces without any ``in_area`` street (margin fragments); default drop.
 
@@ -137,10 +142,16 @@ def street_graph(streets: gpd.GeoDataFrame, *, walkable: Collection[str] | None 
     networkx.MultiGraph
         See the module docstring for attributes.
     """
-    classes = walkable_classes(walkable)
     frame = streets
-    if "street_class" in frame:
-        frame = frame[frame["street_class"].astype(str).isin(classes)]
+    if walkable is not None and "street_class" in frame:
+        frame = frame[frame["street_class"].astype(str).isin(walkable_classes(walkable))]
+    if crs is None:
+        if frame.crs is None:
+            crs = DEFAULT_CRS
+        elif frame.crs.is_projected:
+            crs = frame.crs
+        else:
+            crs = streets.estimate_utm_crs() if len(streets) else DEFAULT_CRS
     metric = frame.to_crs(crs) if frame.crs is not None else frame.set_crs(crs)
     geoms = metric.geometry.values
     lengths = shapely.length(geoms)
@@ -156,11 +167,14 @@ def street_graph(streets: gpd.GeoDataFrame, *, walkable: Collection[str] | None 
             column["grid"], column["in_area"], geoms, strict=True):
         u, v, street_id = int(u), int(v), int(street_id)
         first, last = geom.coords[0], geom.coords[-1]
-        graph.add_node(u, x=first[0], y=first[1])
-        graph.add_node(v, x=last[0], y=last[1])
+        if u not in graph:
+            graph.add_node(u, x=first[0], y=first[1])
+        if v not in graph:
+            graph.add_node(v, x=last[0], y=last[1])
         grid = None if grid is None or pd.isna(grid) else int(grid)
-        graph.add_edge(u, v, key=street_id, id=street_id, length_m=float(length),
-                       length=float(length), street_class=str(cls), grid=grid,
+        length = max(float(length), 0.0)
+        graph.add_edge(u, v, key=street_id, id=street_id, length_m=length,
+                       length=length, street_class=str(cls), grid=grid,
                        in_area=bool(in_area), source=u, target=v, geometry=geom)
     if not keep_isolated:
         for piece in list(nx.connected_components(graph)):

@@ -1,8 +1,9 @@
-"""Walkable street graph, snapping, shortest paths and the ``Route`` every planner returns.
+"""Snapping, shortest paths and the ``Route`` every planner returns.
 
-The graph is an undirected ``networkx.MultiGraph`` in a metric CRS: one edge per street segment
-(parallel segments kept), edge attributes ``id`` (segment id), ``length`` (m), ``street_class``
-and ``geometry``; node attributes ``x``, ``y``. Walking is two-way, so one-way rules are ignored.
+The graph is the one :func:`geo_service.analysis.network.street_graph` builds: an undirected
+``networkx.MultiGraph`` in a metric CRS, one edge per street segment keyed by its id (parallel
+segments kept), edge attributes ``id``, ``length`` (m), ``street_class`` and ``geometry``; node
+attributes ``x``, ``y``. Walking is two-way, so one-way rules are ignored.
 """
 
 from __future__ import annotations
@@ -39,62 +40,6 @@ def edge_id(u: int, v: int, key: int) -> Edge:
 
 
 # --------------------------------------------------------------------------- graph
-
-
-def street_graph(
-    streets: gpd.GeoDataFrame,
-    crs: Any | None = None,
-    walkable: Collection[str] | None = None,
-) -> nx.MultiGraph:
-    """Two-way walking graph of noded street segments.
-
-    Parameters
-    ----------
-    streets
-        Segments with ``id``, ``source``, ``target`` (node ids) and LineString geometry; optional
-        ``length_m`` (used when present, else the metric geometry length) and ``street_class``.
-    crs
-        Metric CRS to work in; default: the frame's CRS when projected, else its UTM zone.
-    walkable
-        Street classes to keep; ``None`` keeps every segment.
-
-    Returns
-    -------
-    networkx.MultiGraph
-        Edges keyed by segment id (parallel segments stay apart) with ``id``, ``length`` (and
-        ``length_m``), ``street_class``, ``geometry``; nodes with ``x``, ``y``;
-        ``graph.graph["crs"]`` is the metric CRS. The same layout as
-        ``analysis.network.street_graph``, whose graphs the route solvers take as they are.
-    """
-    frame = streets
-    if walkable is not None and "street_class" in frame.columns:
-        frame = frame[frame["street_class"].isin(list(walkable))]
-    if crs is None:
-        crs = frame.crs if frame.crs is not None and frame.crs.is_projected else None
-        if crs is None:
-            crs = frame.estimate_utm_crs() if frame.crs is not None else None
-    if crs is not None and frame.crs is not None and frame.crs != crs:
-        frame = frame.to_crs(crs)
-    lengths = frame.geometry.length.to_numpy(dtype=float)
-    if "length_m" in frame.columns:
-        given = frame["length_m"].to_numpy(dtype=float)
-        lengths = np.where(np.isfinite(given), given, lengths)
-    classes = frame["street_class"] if "street_class" in frame.columns else [None] * len(frame)
-    graph = nx.MultiGraph(crs=crs)
-    for seg, u, v, length, cls, geom in zip(
-        frame["id"], frame["source"], frame["target"], lengths, classes, frame.geometry,
-        strict=True,
-    ):
-        u, v = int(u), int(v)
-        coords = geom.coords
-        if u not in graph:
-            graph.add_node(u, x=coords[0][0], y=coords[0][1])
-        if v not in graph:
-            graph.add_node(v, x=coords[-1][0], y=coords[-1][1])
-        length = max(float(length), 0.0)
-        graph.add_edge(u, v, key=int(seg), id=int(seg), length=length, length_m=length,
-                       street_class=cls, geometry=geom)
-    return graph
 
 
 def component_of(graph: nx.MultiGraph, node: int) -> nx.MultiGraph:

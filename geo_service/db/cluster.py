@@ -234,8 +234,14 @@ def free_port() -> int:
 
 
 def port_is_free(port: int) -> bool:
-    """True when nothing listens on this loopback port."""
+    """True when nothing listens on this loopback port.
+
+    Connections the server closed linger in TIME_WAIT after a stop; PostgreSQL binds with
+    SO_REUSEADDR and can listen there again, so the check does the same (without it a restart
+    would move the cluster to another port and strand every engine pointing at the old one).
+    """
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

@@ -13,6 +13,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from geo_service import audit
 from geo_service.config import Settings
 from geo_service.db.cluster import EmbeddedCluster
 
@@ -41,9 +42,9 @@ def resolve_url(settings: Settings, *, start: bool = True) -> str:
 
 @cache
 def engine_for(url: str) -> Engine:
-    """One pooled engine per URL."""
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
-                         connect_args={"connect_timeout": 5})
+    """One pooled engine per URL; every transaction tells the audit triggers who acts."""
+    return audit.install(create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
+                                       connect_args={"connect_timeout": 5}))
 
 
 def check_postgis(engine: Engine) -> str:

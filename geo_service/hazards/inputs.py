@@ -219,12 +219,25 @@ def check_positions(coords: Any, depth: int, name: str, counter: list[int]) -> N
         check_positions(item, depth - 1, name, counter)
 
 
+def check_rings(coords: list[Any], kind: str, name: str) -> None:
+    """Polygon rings must be closed (first position = last) with at least 4 positions
+    (RFC 7946, 3.1.6); shapely would silently close them."""
+    polygons = [coords] if kind == "Polygon" else coords if kind == "MultiPolygon" else []
+    for polygon in polygons:
+        for ring in polygon:
+            if len(ring) < 4:
+                raise InvalidInput(name, "hz.bad_geometry", reason="ring of fewer than 4 "
+                                                                   "positions")
+            if [number(c, name) for c in ring[0]] != [number(c, name) for c in ring[-1]]:
+                raise InvalidInput(name, "hz.bad_geometry", reason="ring not closed")
+
+
 def geometry(value: Any, name: str = "geometry") -> BaseGeometry:
     """A GeoJSON geometry (object, Feature or JSON text) in EPSG:4326 -> valid 2D shapely."""
     if isinstance(value, str):
         try:
             value = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
             raise InvalidInput(name, "hz.bad_geometry", reason="JSON") from None
     if isinstance(value, dict) and value.get("type") == "Feature":
         value = value.get("geometry")
@@ -234,6 +247,7 @@ def geometry(value: Any, name: str = "geometry") -> BaseGeometry:
     if kind not in GEOMETRY_DEPTH:
         raise InvalidInput(name, "hz.geometry_kind", kind=str(kind)[:40])
     check_positions(value.get("coordinates"), GEOMETRY_DEPTH[kind], name, [0])
+    check_rings(value["coordinates"], kind, name)
     try:
         geom = shapely.force_2d(shape(value))
     except (ShapelyError, ValueError, TypeError, IndexError, KeyError, AttributeError):

@@ -4,6 +4,10 @@ Errors are JSON ``{"error": {"code", "message", "messages": {"zh", "en"}, "field
 400 for a body that cannot be read, 422 for a wrong field, 404, 409 for a likely duplicate or a
 refused transition, 413 for a too large upload. User text is returned verbatim (JSON, never
 HTML-escaped); pages that show it must escape it.
+
+What of a hazard an answer holds depends on who asks (:mod:`geo_service.auth.privacy`): the
+public never gets a person (reporter, assignee, event actors); staff get the reporter only for
+the hazards in their grids or buildings, residents for their own reports.
 """
 
 from __future__ import annotations
@@ -17,6 +21,9 @@ from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
+from geo_service.auth import privacy
+from geo_service.auth.accounts import mark_reporter
+from geo_service.auth.web import current_user
 from geo_service.hazards import photos, service
 from geo_service.hazards.errors import (
     HazardError,
@@ -25,6 +32,7 @@ from geo_service.hazards.errors import (
     PhotoRefused,
     TransitionRefused,
 )
+from geo_service.hazards.export import to_csv, to_geojson
 from geo_service.hazards.inputs import parse_event, parse_filters, parse_report, to_int
 from geo_service.hazards.messages import both
 from geo_service.web.db import engine
@@ -156,6 +164,11 @@ def create() -> Response:
     try:
         with engine().begin() as conn:
             result = service.create_hazard(conn, report)
+            if result.outcome == "created":
+                mark_reporter(conn, result.hazard["id"], current_user())
+            duplicates = privacy.view_all(conn, result.duplicates, current_user())
+            hazard = (privacy.view_one(conn, result.hazard, current_user())
+                      if result.hazard is not None else None)
     except BaseException:
         photos.discard(folder, stored)
         raise
@@ -166,11 +179,11 @@ def create() -> Response:
         return error_response(409, {
             "code": "likely_duplicate", "message": messages[lang()], "messages": messages,
             "field": "confirm_duplicate",
-            "duplicates": [with_links(d) for d in result.duplicates]})
-    assert result.hazard is not None
-    response = jsonify(with_links(result.hazard))
+            "duplicates": [with_links(d) for d in duplicates]})
+    assert hazard is not None
+    response = jsonify(with_links(hazard))
     response.status_code = 201 if result.outcome == "created" else 200
-    response.headers["Location"] = url_for("api_hazards.get_one", hazard_id=result.hazard["id"])
+    response.headers["Location"] = url_for("api_hazards.get_one", hazard_id=hazard["id"])
     if result.outcome == "replayed":
         response.headers["Idempotent-Replayed"] = "true"
     return response
@@ -178,9 +191,10 @@ def create() -> Response:
 
 @blueprint.get("/api/hazards/<hazard_id>")
 def get_one(hazard_id: str) -> Response:
-    """One hazard with its history (reporter's name and contact never included)."""
+    """One hazard with its history (the reporter only for those who may see it)."""
     with engine().connect() as conn:
-        return jsonify(with_links(service.get_hazard(conn, hazard_id_from(hazard_id))))
+        item = service.get_hazard(conn, hazard_id_from(hazard_id), private=True)
+        return jsonify(with_links(privacy.view_one(conn, item, current_user())))
 
 
 @blueprint.post("/api/hazards/<hazard_id>/events")
@@ -189,10 +203,14 @@ def post_event(hazard_id: str) -> Response:
     ident = hazard_id_from(hazard_id)
     request.max_content_length = JSON_LIMIT
     data, _ = read_body()
+    user = current_user()
+    if user is not None and data.get("actor") in (None, ""):
+        data["actor"] = user.name  # who acted, unless the request names somebody
     event = parse_event(data)
     with engine().begin() as conn:
         result = service.apply_event(conn, ident, event)
-    response = jsonify(event=result["event"], hazard=with_links(result["hazard"]))
+        hazard = privacy.view_one(conn, result["hazard"], user)
+    response = jsonify(event=result["event"], hazard=with_links(hazard))
     response.status_code = 201
     response.headers["Location"] = url_for("api_hazards.get_one", hazard_id=ident)
     return response
@@ -207,20 +225,25 @@ def list_all() -> Response:
         raise InvalidInput("format", "hz.one_of", value=fmt[:20],
                            allowed=["json", "csv", "geojson"])
     with engine().connect() as conn:
+        if fmt in ("csv", "geojson"):
+            every = service.list_hazards(conn, filters, limit=None, private=True).items
+            shown = privacy.view_all(conn, every, current_user())
         if fmt == "csv":
-            body = service.export_csv(conn, filters, lang=lang())
+            body = to_csv(shown, lang())
             return Response(body, mimetype="text/csv", headers={
                 "Content-Disposition": 'attachment; filename="hazards.csv"'})
         if fmt == "geojson":
-            collection = service.export_geojson(conn, filters)
+            collection = to_geojson(shown)
             response = jsonify(collection)
             response.mimetype = "application/geo+json"
             response.headers["Content-Disposition"] = 'attachment; filename="hazards.geojson"'
             return response
-        limit = to_int(request.args.get("limit"), "limit", low=1, high=PAGE_MAX) or 100
+        cap = min(PAGE_MAX, getattr(settings(), "page_size_cap", PAGE_MAX) or PAGE_MAX)
+        limit = to_int(request.args.get("limit"), "limit", low=1, high=cap) or min(100, cap)
         offset = to_int(request.args.get("offset"), "offset", low=0) or 0
-        page = service.list_hazards(conn, filters, limit=limit, offset=offset)
-    return jsonify(hazards=[with_links(i) for i in page.items], total=page.total,
+        page = service.list_hazards(conn, filters, limit=limit, offset=offset, private=True)
+        items = privacy.view_all(conn, page.items, current_user())
+    return jsonify(hazards=[with_links(i) for i in items], total=page.total,
                    limit=limit, offset=offset)
 
 

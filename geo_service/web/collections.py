@@ -3,7 +3,8 @@
 Collections are grids, buildings, streets, lights, cameras, hazards (PostGIS tables, queried
 through their GiST index with ``geom && ST_MakeEnvelope(...)``), gaps (lighting and camera
 coverage gaps computed on request for the grids in the box, cached per data version) and routes
-(none computed yet: an empty collection saying so).
+(the newest stored patrol plan's routes and numbered stops, ``computed: true`` once a plan
+exists; before that an empty collection saying so).
 
 Only public fields leave the service: never a building leader's name or phone, a reporter's
 name or contact, a hazard's assignee or idempotency key, or a grid worker's name; buildings say
@@ -18,7 +19,8 @@ Endpoints
 ``GET /api/collections/{id}/items?bbox=minx,miny,maxx,maxy&limit=&offset=``
     A GeoJSON FeatureCollection with ``numberMatched``, ``numberReturned``, ``timeStamp`` and
     ``links`` (self, collection, next, prev). ``bbox`` is in EPSG:4326 (longitude, latitude);
-    ``limit`` defaults to 100 and is clamped to 10,000; errors answer 400 with a JSON body.
+    ``limit`` defaults to 100 and is clamped to the page size cap (``Settings.page_size_cap``,
+    at most 10,000); errors answer 400 with a JSON body.
 ``GET /api/collections/{id}/items/{fid}``
     One feature.
 """
@@ -63,6 +65,7 @@ blueprint = Blueprint("collections", __name__)
 API = "/api/collections"
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
+INT_MAX = 2**31 - 1  # largest limit/offset accepted
 PRECISION = 7  # decimals of GeoJSON coordinates (about 1 cm)
 CLOSED_STATUSES = (HazardStatus.CLOSED.value,)
 DONE_STATUSES = (HazardStatus.RESOLVED.value, HazardStatus.REVISITED.value,
@@ -80,8 +83,11 @@ register_messages({
     "coll_cameras": ("监控摄像头；sector 为其视野扇区。",
                      "Cameras; sector is the area each one looks at."),
     "coll_hazards": ("上报的隐患（不含上报人信息）。", "Reported hazards (without the reporter)."),
-    "coll_routes": ("巡逻路线：尚未计算，暂为空。",
-                    "Patrol routes: not computed yet, so this collection is empty."),
+    "coll_routes": ("最新巡逻规划的路线（按巡逻组）及其编号停靠点。",
+                    "Patrol routes of the newest stored plan (one line per team) and their "
+                    "numbered stops."),
+    "coll_routes_empty": ("巡逻路线：尚未计算，暂为空。",
+                          "Patrol routes: not computed yet, so this collection is empty."),
     "coll_gaps": ("照明与监控覆盖盲区，按请求的网格即时计算。",
                   "Lighting and camera coverage gaps, computed on request for the grids "
                   "in view."),
@@ -132,6 +138,11 @@ class Collection:
     after: Callable[[list[dict[str, Any]]], None] | None = None
     temporal: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    status: Callable[[Connection], dict[str, Any]] | None = None
+
+    def extras(self, conn: Connection) -> dict[str, Any]:
+        """Extra members of the description: the fixed ones, then the current ``status``."""
+        return {**self.extra, **(self.status(conn) if self.status else {})}
 
 
 # -- camera sectors -----------------------------------------------------------------------------
@@ -288,9 +299,21 @@ def gap_provider(conn: Connection, bbox: tuple[float, ...] | None) -> gpd.GeoDat
 
 
 def routes_provider(conn: Connection, bbox: tuple[float, ...] | None) -> gpd.GeoDataFrame:
-    """No patrol routes are computed yet: always empty."""
-    return gpd.GeoDataFrame({"id": [], "team": [], "length_m": [], "grid": []},
-                            geometry=gpd.GeoSeries([], crs="EPSG:4326"))
+    """The newest stored plan's routes (lines, ``kind`` route) and stops (``kind`` stop)."""
+    from geo_service.routes.store import routes_layer
+
+    return routes_layer(conn, bbox)
+
+
+def routes_status(conn: Connection) -> dict[str, Any]:
+    """``computed`` (a plan is stored) and the newest ``plan`` id."""
+    from geo_service.routes.store import latest_plan_id
+
+    plan = latest_plan_id(conn)
+    out: dict[str, Any] = {"computed": plan is not None, "plan": plan}
+    if plan is None:
+        out["note_key"] = "coll_routes_empty"
+    return out
 
 
 # -- the collections ----------------------------------------------------------------------------
@@ -373,10 +396,19 @@ COLLECTIONS: dict[str, Collection] = {c.id: c for c in (
                    "camera_id": _col("camera_id", "integer"),
                }),
     Collection("routes", "routes", "coll_routes", provider=routes_provider,
-               extra={"computed": False}, fields={
+               status=routes_status, fields={
+                   "kind": Field("", "string"),
+                   "plan": Field("", "integer"),
                    "team": Field("", "integer"),
+                   "day": Field("", "integer"),
+                   "shift": Field("", "integer"),
                    "length_m": Field("", "number"),
-                   "grid": Field("", "integer"),
+                   "minutes": Field("", "number"),
+                   "repeated_m": Field("", "number"),
+                   "stop": Field("", "integer"),
+                   "stop_label": Field("", "string"),
+                   "label": Field("", "string"),
+                   "detail": Field("", "string"),
                }),
     Collection("gaps", "gaps", "coll_gaps", provider=gap_provider, fields={
         "layer": Field("", "string"),
@@ -394,6 +426,7 @@ COLLECTIONS: dict[str, Collection] = {c.id: c for c in (
 )}
 
 GAP_VALUES: dict[str, tuple[str, ...]] = {"layer": GAP_LAYERS, "kind": GAP_KINDS}
+ROUTE_VALUES: dict[str, tuple[str, ...]] = {"kind": ("route", "stop")}
 
 
 def schema() -> dict[str, dict[str, FieldInfo]]:
@@ -405,6 +438,8 @@ def schema() -> dict[str, dict[str, FieldInfo]]:
             values = tuple(m.value for m in spec.vocab) if spec.vocab else None
             if cid == "gaps" and name in GAP_VALUES:
                 values = GAP_VALUES[name]
+            if cid == "routes" and name in ROUTE_VALUES:
+                values = ROUTE_VALUES[name]
             fields[name] = (spec.kind, values)
         out[cid] = fields
     return out
@@ -455,12 +490,15 @@ def _integer(name: str, default: int, low: int) -> int:
                        f"{name} must be a whole number; got {raw!r}") from None
     if value < low:
         raise ApiError(400, "InvalidParameterValue", f"{name} must be at least {low}")
+    if value > INT_MAX:  # PostgreSQL refuses it (bigint out of range): a 400, not a 500
+        raise ApiError(400, "InvalidParameterValue", f"{name} must be at most {INT_MAX}")
     return value
 
 
 def parse_limit() -> int:
-    """``limit``: default 100, at least 1, clamped to 10,000."""
-    return min(_integer("limit", DEFAULT_LIMIT, 1), MAX_LIMIT)
+    """``limit``: default 100, at least 1, clamped to the page size cap (at most 10,000)."""
+    cap = getattr(current_app.config["SETTINGS"], "page_size_cap", MAX_LIMIT) or MAX_LIMIT
+    return min(_integer("limit", DEFAULT_LIMIT, 1), MAX_LIMIT, cap)
 
 
 def parse_offset() -> int:
@@ -553,14 +591,18 @@ def provider_items(conn: Connection, coll: Collection, bbox: tuple[float, ...] |
     return _frame_features(coll, frame.iloc[offset:offset + limit]), len(frame)
 
 
-EXTENT_TABLES = {"gaps": "streets"}  # gaps lie on streets; routes have no extent yet
+EXTENT_TABLES = {"gaps": "streets"}  # gaps lie on streets; routes: the newest plan's
 
 
 def extent(conn: Connection, coll: Collection) -> dict[str, Any]:
     """OGC extent: the bounding box of the data (and the time span of hazards)."""
     table = coll.table or EXTENT_TABLES.get(coll.id)
     box: tuple[Any, ...] = (None,)
-    if table:
+    if coll.id == "routes":
+        from geo_service.routes.store import routes_extent
+
+        box = routes_extent(conn) or (None,)
+    elif table:
         box = tuple(conn.execute(text(
             f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "
             f"FROM (SELECT ST_Extent(geom) AS e FROM {table}) x")).one())
@@ -592,7 +634,9 @@ def describe(conn: Connection, coll: Collection) -> dict[str, Any]:
              "href": url_for("collections.items", cid=coll.id, _external=True)},
         ],
     }
-    out.update(coll.extra)
+    extras = coll.extras(conn)
+    extras.pop("note_key", None)
+    out.update(extras)
     return out
 
 
@@ -650,6 +694,7 @@ def items(cid: str) -> Response:
             features, matched = table_items(conn, coll, bbox, limit, offset)
         else:
             features, matched = provider_items(conn, coll, bbox, limit, offset)
+        extras = coll.extras(conn)
     query = {"bbox": ",".join(repr(v) for v in bbox)} if bbox else {}
 
     def page(at: int) -> str:
@@ -675,8 +720,8 @@ def items(cid: str) -> Response:
         "timeStamp": _now(),
         "links": links,
     }
-    if coll.extra.get("computed") is False:
-        payload["note"] = translate(coll.description_key)
+    if extras.get("computed") is False:
+        payload["note"] = translate(extras.get("note_key", coll.description_key))
     return _geojson(payload)
 
 
@@ -739,9 +784,11 @@ def openapi_paths() -> dict[str, Any]:
                 {"name": "limit", "in": "query", "required": False,
                  "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT,
                             "default": DEFAULT_LIMIT},
-                 "description": f"page size; larger values are clamped to {MAX_LIMIT}"},
+                 "description": "page size; larger values are clamped to the page size "
+                                "cap (setting GEO_SERVICE_PAGE_SIZE_CAP, 10000 by default)"},
                 {"name": "offset", "in": "query", "required": False,
-                 "schema": {"type": "integer", "minimum": 0, "default": 0}},
+                 "schema": {"type": "integer", "minimum": 0, "maximum": INT_MAX,
+                            "default": 0}},
             ],
             "responses": {
                 "200": {"description": "a GeoJSON FeatureCollection with numberMatched, "

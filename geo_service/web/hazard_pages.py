@@ -10,9 +10,11 @@ likely-duplicate answer turned into a prompt), and without JavaScript the same f
 message on the page.
 
 What users typed (descriptions, names, notes, reasons) is only ever rendered by Jinja's
-autoescaping or, in the scripts, with ``textContent``. The pages are staff pages: they show the
-reporter's name and contact, marked as private; the app has no login, so deploy them behind the
-staff's access control.
+autoescaping or, in the scripts, with ``textContent``. Who may open which page is in
+:mod:`geo_service.auth.policy`; what of a hazard each reader sees in
+:mod:`geo_service.auth.privacy`: the reporter's name and contact (marked as private) only for
+staff whose grids or buildings hold the hazard (and the resident who reported it), the actions
+only for those who may take them, no person at all for the public.
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ from flask import (
 from sqlalchemy import Connection, text
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from geo_service.auth import policy, privacy
+from geo_service.auth.accounts import mark_reporter
+from geo_service.auth.web import current_user
 from geo_service.hazards import lifecycle, photos, service
 from geo_service.hazards.errors import HazardError, InvalidInput, NotFound, TransitionRefused
 from geo_service.hazards.inputs import parse_event, parse_filters, parse_report
@@ -390,6 +395,10 @@ def new_posted() -> Response:
                 report = replace(report, photo=stored)
         with engine().begin() as conn:
             result = service.create_hazard(conn, report)
+            if result.outcome == "created":
+                mark_reporter(conn, result.hazard["id"], current_user())
+            if result.duplicates:
+                result.duplicates = privacy.view_all(conn, result.duplicates, current_user())
     except HazardError as error:
         photos.discard(folder, stored)
         return report_form(422, values=values, error=error, args=data)
@@ -441,6 +450,13 @@ def detail_page(hazard_id: int, status: int = 200, *, error: HazardError | None 
             hazard = service.get_hazard(conn, hazard_id, private=True)
         except NotFound:
             abort(404)
+        user = current_user()
+        scope = {"grid_id": hazard["grid_id"], "building_id": hazard["building_id"],
+                 "level": hazard["level"],
+                 "reporter_user_id": privacy.reporters(conn, [hazard_id]).get(hazard_id)}
+        show_private = policy.may_see_private(user, scope)
+        can_act = policy.decide("hazard_pages.act", "POST", user, hazard=scope).allowed
+        hazard = privacy.view(hazard, user, scope["reporter_user_id"])
         config = map_config(conn, geometry=hazard["geometry"])
         if hazard["light_id"] or hazard["camera_id"]:
             table, ident = (("lights", hazard["light_id"]) if hazard["light_id"]
@@ -455,7 +471,8 @@ def detail_page(hazard_id: int, status: int = 200, *, error: HazardError | None 
     return render_page(
         "hazard_detail.html", status, hazard=hazard, config=config, error=error,
         error_field=getattr(error, "field", None), values=values or {}, notice=notice,
-        actions=ordered_actions(hazard["status"], hazard["level"]),
+        show_private=show_private, can_act=can_act,
+        actions=ordered_actions(hazard["status"], hazard["level"]) if can_act else [],
         levels_above=level_choices(hazard["level"]),
         reopen_targets=[s.value for s in lifecycle.REOPEN_TARGETS])
 
@@ -470,6 +487,10 @@ def detail(hazard_id: int) -> Response:
 def act(hazard_id: int) -> Response:
     """One action from the hazard's page: applied, or the page again saying why not."""
     data = request.form.to_dict(flat=True)
+    data.pop("csrf_token", None)
+    user = current_user()
+    if user is not None and not (data.get("actor") or "").strip():
+        data["actor"] = user.name  # who acted, unless the form names somebody
     try:
         event = parse_event(data)
         with engine().begin() as conn:
@@ -512,7 +533,7 @@ def listing() -> Response:
                 page = -(-result.total // PAGE_SIZE)
                 result = service.list_hazards(conn, filters, limit=PAGE_SIZE,
                                               offset=(page - 1) * PAGE_SIZE, private=True)
-            items, total = result.items, result.total
+            items, total = privacy.view_all(conn, result.items, current_user()), result.total
         else:
             items, total = [], 0
     pages = max(1, -(-total // PAGE_SIZE))

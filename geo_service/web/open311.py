@@ -17,6 +17,8 @@ from flask import Blueprint, Response, current_app, g, request, url_for
 from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
+from geo_service.auth.accounts import mark_reporter
+from geo_service.auth.web import current_user
 from geo_service.hazards import lifecycle, service
 from geo_service.hazards.errors import HazardError, InvalidInput, NotFound
 from geo_service.hazards.inputs import (
@@ -256,6 +258,8 @@ def post_request(fmt: str) -> Response:
                           channel="open311", extra=extra)
     with engine().begin() as conn:
         result = service.create_hazard(conn, report)
+        if result.outcome == "created":
+            mark_reporter(conn, result.hazard["id"], current_user())
     if result.outcome == "duplicate":
         ids = ", ".join(f"#{d['id']} ({d['distance_m']:.0f} m)" for d in result.duplicates)
         description = (say("hz.duplicate", lang(), radius=int(service.DUPLICATE_RADIUS_M))

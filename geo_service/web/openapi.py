@@ -49,7 +49,8 @@ def register_paths(paths: dict[str, dict[str, Any]], schemas: dict[str, Any] | N
 
 
 def document() -> dict[str, Any]:
-    """The whole OpenAPI document as it stands now."""
+    """The whole OpenAPI document as it stands now (with the answers every operation can give,
+    :func:`common_responses`)."""
     return {
         "openapi": "3.1.0",
         "info": {"title": "Patrol and hazard service API", "version": "1",
@@ -58,9 +59,62 @@ def document() -> dict[str, Any]:
                                 "the other JSON endpoints of the service. Times are ISO 8601 "
                                 "with offset; geometries are GeoJSON in EPSG:4326."},
         "tags": copy.deepcopy(TAGS),
-        "paths": dict(sorted(copy.deepcopy(PATHS).items())),
+        "paths": common_responses(dict(sorted(copy.deepcopy(PATHS).items()))),
         "components": {"schemas": copy.deepcopy(SCHEMAS)},
     }
+
+
+# Operations that store an anonymous report: rate limited (geo_service.web.ratelimit).
+REPORT_POSTS = {("/api/hazards", "post"), ("/open311/v2/requests.{fmt}", "post")}
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again.",
+                               "required": True, "schema": {"type": "integer", "minimum": 1}}}
+UNSAFE = ("post", "put", "patch", "delete")
+
+
+def common_responses(paths: dict[str, Any]) -> dict[str, Any]:
+    """Add the answers any operation can give where its module did not describe them.
+
+    401 (a bad API token) and 403 (no CSRF token on a write, or a role without access) from
+    the access guard, 413 (body over the size limit) on writes, 429 on report posts, and 503
+    with Retry-After while the database is unreachable (geo_service.web.errors). Each in the
+    error format of its path: Open311's list under /open311, the hazard API's
+    ``{"error": ...}`` under /api (the collections answer 503 in their own
+    ``{"code", "description"}``).
+    """
+    for path, item in paths.items():
+        for method, operation in item.items():
+            if method not in METHODS or not isinstance(operation, dict):
+                continue
+            if path.startswith("/open311/"):
+                error = open311_error
+                unavailable = open311_error
+            else:
+                error = api_error
+                unavailable = collections_error if path.startswith("/api/collections") \
+                    else api_error
+            extra = {"401": error("Not signed in, or a bad API token."),
+                     "403": error("Refused: no CSRF token on a write, or a role without "
+                                  "access.")}
+            if method in UNSAFE:
+                extra["413"] = error("The body is over the size limit.")
+            if (path, method) in REPORT_POSTS:
+                extra["429"] = error("Too many anonymous reports from this address; "
+                                     "Retry-After says when to try again.") | {
+                                         "headers": copy.deepcopy(RETRY_AFTER)}
+            extra["503"] = unavailable("The database is briefly unavailable; try again "
+                                       "after Retry-After seconds.") | {
+                                           "headers": copy.deepcopy(RETRY_AFTER)}
+            responses = operation.setdefault("responses", {})
+            for status, response in extra.items():
+                responses.setdefault(status, response)
+    return paths
+
+
+def collections_error(description: str) -> dict[str, Any]:
+    """An error of the feature collections (OGC API style ``{"code", "description"}``)."""
+    return json_body({"type": "object", "required": ["code", "description"],
+                      "properties": {"code": {"type": "string"},
+                                     "description": {"type": "string"}}}, description)
 
 
 @blueprint.get("/api/openapi.json")
@@ -160,7 +214,10 @@ HAZARD_SCHEMAS: dict[str, Any] = {
         "required": ["id", "category", "severity", "status", "level", "geometry"]},
     "HazardReport": {"type": "object", "description": "A new hazard. A location (geometry, or "
                      "lat and lon) is needed unless light_id or camera_id is given; category "
-                     "likewise (broken_light / broken_camera by default).", "properties": {
+                     "likewise (broken_light / broken_camera by default).",
+                     "examples": [{"lat": 27.5203, "lon": 106.8302, "category": "dirty_alley",
+                                   "description": "背街小巷垃圾堆积", "severity": "medium",
+                                   "confirm_duplicate": True}], "properties": {
         "geometry": ref("Geometry"), "lat": {"type": "number", "minimum": -90, "maximum": 90},
         "lon": {"type": "number", "minimum": -180, "maximum": 180},
         "category": {"type": "string", "enum": values(HazardCategory)},
@@ -214,18 +271,33 @@ HAZARD_SCHEMAS: dict[str, Any] = {
                      "required": ["code", "description"]},
 }
 
+def listed(name: str, description: str, items: dict[str, Any],
+           max_items: int | None = None) -> dict[str, Any]:
+    """A query parameter holding a list: comma-separated (``a,b``) or repeated (``x=a&x=b``)."""
+    schema: dict[str, Any] = {"type": "array", "items": items}
+    if max_items is not None:
+        schema |= {"minItems": max_items, "maxItems": max_items}
+    return query(name, description, schema) | {"style": "form", "explode": False}
+
+
+ID_ITEM = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+WHEN = {"type": "string", "description": "YYYY-MM-DD or an ISO 8601 date-time",
+        "examples": ["2026-06-01", "2026-06-01T08:00:00+08:00"]}
+
 FILTER_PARAMS = [
-    query("grid", "Grid numbers (comma-separated or repeated)."),
-    query("category", "Categories.", {"type": "string"}),
-    query("status", "Statuses; 'open' means every status but closed."),
-    query("level", "Escalation levels."),
-    query("severity", "Severities."),
-    query("date_from", "Reported on or after (date or date-time; dates are local days)."),
-    query("date_to", "Reported on or before (a date includes that whole day)."),
+    listed("grid", "Grid numbers (comma-separated or repeated).", ID_ITEM),
+    listed("category", "Categories.", {"type": "string", "enum": values(HazardCategory)}),
+    listed("status", "Statuses; 'open' means every status but closed.",
+           {"type": "string", "enum": [*values(HazardStatus), "open"]}),
+    listed("level", "Escalation levels.", {"type": "string", "enum": values(Level)}),
+    listed("severity", "Severities.", {"type": "string", "enum": values(Severity)}),
+    query("date_from", "Reported on or after (date or date-time; dates are local days).",
+          WHEN),
+    query("date_to", "Reported on or before (a date includes that whole day).", WHEN),
     query("overdue", "true: only overdue; false: only not overdue.",
           {"type": "boolean"}),
-    query("bbox", "west,south,east,north in degrees (EPSG:4326)."),
-    query("id", "Hazard ids."),
+    listed("bbox", "west,south,east,north in degrees (EPSG:4326).", {"type": "number"}, 4),
+    listed("id", "Hazard ids.", ID_ITEM),
 ]
 
 HAZARD_PATHS: dict[str, dict[str, Any]] = {
@@ -310,11 +382,13 @@ OPEN311_PATHS: dict[str, dict[str, Any]] = {
     "/open311/v2/requests.{fmt}": {
         "get": {"tags": ["open311"], "summary": "Service requests (newest first, 1000 at most)",
                 "parameters": [FORMAT_PARAM,
-                               query("service_request_id", "Comma-separated ids."),
-                               query("service_code", "Comma-separated service codes."),
-                               query("start_date", "Requested at or after (ISO 8601)."),
-                               query("end_date", "Requested at or before (ISO 8601)."),
-                               query("status", "open, closed or both (comma-separated).")],
+                               listed("service_request_id", "Comma-separated ids.", ID_ITEM),
+                               listed("service_code", "Comma-separated service codes.",
+                                      {"type": "string", "enum": values(HazardCategory)}),
+                               query("start_date", "Requested at or after (ISO 8601).", WHEN),
+                               query("end_date", "Requested at or before (ISO 8601).", WHEN),
+                               listed("status", "open, closed or both (comma-separated).",
+                                      {"type": "string", "enum": ["open", "closed"]})],
                 "responses": {"200": json_body({"type": "array",
                                                 "items": ref("Open311Request")}, "Requests."),
                               "400": open311_error("A parameter is wrong.")}},
@@ -324,8 +398,11 @@ OPEN311_PATHS: dict[str, dict[str, Any]] = {
                      "application/x-www-form-urlencoded": {"schema": {
                          "type": "object", "required": ["service_code", "lat", "long"],
                          "properties": {
-                             "service_code": {"type": "string"}, "lat": {"type": "number"},
-                             "long": {"type": "number"}, "address_string": {"type": "string"},
+                             "service_code": {"type": "string",
+                                              "enum": values(HazardCategory)},
+                             "lat": {"type": "number", "minimum": -90, "maximum": 90},
+                             "long": {"type": "number", "minimum": -180, "maximum": 180},
+                             "address_string": {"type": "string"},
                              "description": {"type": "string"}, "media_url": {"type": "string"},
                              "email": {"type": "string"}, "first_name": {"type": "string"},
                              "last_name": {"type": "string"}, "phone": {"type": "string"},
@@ -345,6 +422,7 @@ OPEN311_PATHS: dict[str, dict[str, Any]] = {
                                 "schema": {"type": "string"}}, FORMAT_PARAM],
                 "responses": {"200": json_body({"type": "array",
                                                 "items": ref("Open311Request")}, "Request."),
+                              "400": open311_error("Unsupported format."),
                               "404": open311_error("No such request.")}}},
 }
 

@@ -267,6 +267,15 @@
     anyway.focus();
   }
 
+  // The session's CSRF token (the form's hidden field, else the page's meta tag) as a header.
+  function csrfHeaders(headers) {
+    var field = form.querySelector('input[name=csrf_token]');
+    var meta = document.querySelector('meta[name=csrf-token]');
+    var token = (field && field.value) || (meta && meta.getAttribute('content'));
+    if (token) { headers['X-CSRF-Token'] = token; }
+    return headers;
+  }
+
   function send(confirm) {
     if (sending) { return; }
     showStatus('');
@@ -294,7 +303,7 @@
       return fetch(config.api, {
         method: 'POST',
         body: body,
-        headers: { 'Idempotency-Key': keyInput.value, Accept: 'application/json' },
+        headers: csrfHeaders({ 'Idempotency-Key': keyInput.value, Accept: 'application/json' }),
         credentials: 'same-origin'
       }).catch(function () { throw { network: true }; });
     }).then(function (response) {

@@ -195,6 +195,51 @@
     });
   }
 
+  // -- patrol routes: direction arrows and numbered stops ------------------------------------
+  // A walked route (a line feature with kind "route") gets small arrows in its colour every
+  // ARROW_SPACING_M metres, turned the way it is walked; a stop (kind "stop") is a larger
+  // circle, its number coming from the layer's label.
+  var ARROW_SPACING_M = 90;
+
+  function heading(a, b) {
+    var rad = Math.PI / 180;
+    var y = Math.sin((b.lng - a.lng) * rad) * Math.cos(b.lat * rad);
+    var x = Math.cos(a.lat * rad) * Math.sin(b.lat * rad)
+      - Math.sin(a.lat * rad) * Math.cos(b.lat * rad) * Math.cos((b.lng - a.lng) * rad);
+    return Math.atan2(y, x) / rad;
+  }
+
+  function routeArrows(coords, color, pane) {
+    var arrows = [];
+    var since = ARROW_SPACING_M / 2;
+    for (var i = 1; i < coords.length; i++) {
+      var a = L.latLng(coords[i - 1][1], coords[i - 1][0]);
+      var b = L.latLng(coords[i][1], coords[i][0]);
+      var length = a.distanceTo(b);
+      if (!(length > 0)) continue;
+      var turn = heading(a, b) - 90;
+      var next = ARROW_SPACING_M - since;
+      while (next <= length) {
+        var t = next / length;
+        var glyph = element('span', 'route-arrow-glyph');
+        glyph.textContent = '\u27a4';
+        glyph.style.cssText = 'display:block;width:14px;height:14px;line-height:14px;'
+          + 'text-align:center;font-size:13px;font-weight:700;'
+          + 'text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff';
+        glyph.style.color = color;
+        glyph.style.transform = 'rotate(' + turn.toFixed(1) + 'deg)';
+        arrows.push(L.marker([a.lat + t * (b.lat - a.lat), a.lng + t * (b.lng - a.lng)], {
+          icon: L.divIcon({ className: 'route-arrow', html: glyph, iconSize: [14, 14],
+                            iconAnchor: [7, 7] }),
+          interactive: false, keyboard: false, pane: pane
+        }));
+        next += ARROW_SPACING_M;
+      }
+      since = length - (next - ARROW_SPACING_M);
+    }
+    return arrows;
+  }
+
   function addFeature(rt, feature, sink) {
     var layer = rt.layer;
     var props = feature.properties || {};
@@ -215,7 +260,8 @@
     var point = geometry.type === 'Point';
     if (point) anchor = L.latLng(geometry.coordinates[1], geometry.coordinates[0]);
     if (point && layer.kind !== 'marker') {
-      handle = L.circleMarker(anchor, Object.assign({ pane: pane, radius: 5 }, style));
+      handle = L.circleMarker(anchor, Object.assign(
+        { pane: pane, radius: props.kind === 'stop' ? 8 : 5 }, style));
       sink.paths.push(handle);
     } else if (!point) {
       var shapeStyle = layer.kind === 'marker' ? markerPathStyle(style) : style;
@@ -228,6 +274,10 @@
       });
       sink.paths.push(handle);
       anchor = handle.getBounds().getCenter();
+      if (props.kind === 'route' && geometry.type === 'LineString') {
+        Array.prototype.push.apply(sink.paths,
+          routeArrows(geometry.coordinates, style.color || '#1565c0', pane));
+      }
     }
     if (layer.kind === 'marker') {
       var marker = L.marker(anchor, {

@@ -248,6 +248,13 @@
     return layers.length;
   }
 
+  // The session's CSRF token (from the page's meta tag) as a header on posts.
+  function csrfHeaders(headers) {
+    var meta = document.querySelector("meta[name=csrf-token]");
+    if (meta && meta.getAttribute("content")) { headers["X-CSRF-Token"] = meta.getAttribute("content"); }
+    return headers;
+  }
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var question = document.getElementById("plan-question").value;
@@ -265,7 +272,8 @@
     setStatus(words.pl_computing, false);
     fetch(config.api[asset()], {
       method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      headers: csrfHeaders({ "Content-Type": "application/json", Accept: "application/json" }),
+      credentials: "same-origin",
       body: JSON.stringify(body)
     })
       .then(function (r) {

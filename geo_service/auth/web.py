@@ -1,0 +1,358 @@
+"""Sign-in, CSRF and the access policy on every request.
+
+:func:`init_app` (one line in the app factory) sets the session cookie up (signed with the
+secret key, HttpOnly, SameSite=Lax, Secure when configured or when the request came over
+HTTPS, 12 hours), registers the sign-in pages and one ``before_request`` hook that, in order:
+
+1. finds who is asking: an ``Authorization: Bearer <token>`` API token (a wrong one is
+   refused with 401), else the session's user (a session whose account was switched off or
+   whose password changed since signing in ends there), else the public; ``g.user`` is the
+   :class:`~geo_service.auth.accounts.Principal` or None, and the audit log's actor is set;
+2. refuses a state-changing request that could be forged: every POST/PUT/PATCH/DELETE that
+   carries the session cookie must send the session's CSRF token (form field ``csrf_token``
+   or header ``X-CSRF-Token``), and so must every form post to a page; exempt are requests
+   with an API token and requests to ``/api/`` and ``/open311/`` that carry no session
+   cookie (integrations posting JSON or Open311 forms without a browser's credentials);
+3. asks the policy table (:mod:`geo_service.auth.policy`), with the hazard's grid, building
+   and level for per-hazard actions.
+
+Refusals: 401 (sign in; a page GET is redirected to ``/login?next=...``) and 403 (wrong role,
+out of scope, CSRF); JSON under ``/api/``, Open311's error list under ``/open311/``, a page
+elsewhere; in the request's language.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import os
+import secrets
+from contextlib import suppress
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.sessions import SecureCookieSessionInterface
+from markupsafe import Markup, escape
+from sqlalchemy import text
+
+from geo_service.auth import accounts, policy
+from geo_service.auth.messages import MESSAGES, both
+from geo_service.web.i18n import register_messages, translate
+
+log = logging.getLogger(__name__)
+register_messages(MESSAGES)
+
+SESSION_COOKIE = "geo_session"
+SESSION_HOURS = 12
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+KEY_FILE = "secret_key"
+# Served without looking anybody up (public files and the health probe).
+NO_IDENTITY = frozenset({"static", "assets.vendored", "health.healthz"})
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+API_PREFIXES = ("/api/", "/open311/")
+
+
+# -- the secret key -----------------------------------------------------------------------------
+def secret_key(settings: Any) -> str:
+    """``Settings.secret_key``, else the key kept in ``data_dir/secret_key`` (made once, 0600)."""
+    if getattr(settings, "secret_key", None):
+        return settings.secret_key
+    folder = Path(settings.data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / KEY_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        if path.stat().st_mode & 0o077:
+            log.warning("%s was readable by others; made it private (0600)", path)
+            path.chmod(0o600)
+        key = path.read_text(encoding="ascii").strip()
+        if len(key) >= 32:
+            return key
+        raise RuntimeError(
+            f"{path} holds no usable secret key; delete it to make a new one") from None
+    key = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(key + "\n")
+    return key
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed cookie session, ``Secure`` whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
+
+
+def password_tag(password_hash: str) -> str:
+    """Binds a session to the password it was opened with (changing it ends the session)."""
+    key = str(current_app.secret_key).encode()
+    return hmac.new(key, password_hash.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+# -- CSRF ---------------------------------------------------------------------------------------
+def csrf_token() -> str:
+    """The session's CSRF token (made on first use, which gives the visitor a session)."""
+    token = session.get("csrf")
+    if not token:
+        token = session["csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+def csrf_field() -> Markup:
+    """The hidden form field carrying the CSRF token (``{{ csrf_field() }}`` in a form)."""
+    return Markup(f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(csrf_token())}">')
+
+
+def has_session_cookie() -> bool:
+    """Whether the request carries our session cookie (a browser's credentials)."""
+    return bool(request.cookies.get(current_app.config.get("SESSION_COOKIE_NAME",
+                                                           SESSION_COOKIE)))
+
+
+def csrf_exempt() -> bool:
+    """Token-authenticated requests, and API posts without the session cookie."""
+    user = g.get("user")
+    if user is not None and user.via == "token":
+        return True
+    return request.path.startswith(API_PREFIXES) and not has_session_cookie()
+
+
+def csrf_valid() -> bool:
+    """The token sent (header or form field) equals the session's (the form is only read
+    when the header does not match)."""
+    expected = session.get("csrf")
+    if not expected:
+        return False
+    sent = [request.headers.get(CSRF_HEADER)]
+    if not any(hmac.compare_digest(str(v), str(expected)) for v in sent if v) and (
+            request.mimetype in FORM_TYPES):
+        sent.append(request.form.get(CSRF_FIELD))
+    return any(hmac.compare_digest(str(v), str(expected)) for v in sent if v)
+
+
+# -- who is asking ------------------------------------------------------------------------------
+def engine() -> Any:
+    return current_app.config["ENGINE"]
+
+
+def bearer_token() -> str | None:
+    """The token of ``Authorization: Bearer <token>``, if that is how the request authenticates."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else None
+
+
+def session_user() -> accounts.Principal | None:
+    """The session's user, or None (an ended session is cleared)."""
+    uid = session.get("uid")
+    if not isinstance(uid, int):
+        return None
+    with engine().connect() as conn:
+        user = accounts.load_principal(conn, uid)
+    if user is None or not hmac.compare_digest(str(session.get("pw", "")),
+                                               password_tag(user.password_hash)):
+        session.clear()
+        return None
+    return user
+
+
+def sign_in(user: accounts.Principal) -> None:
+    """A fresh session for ``user``: nothing carried over, a new CSRF token."""
+    session.clear()
+    session.permanent = True
+    session["uid"] = user.id
+    session["pw"] = password_tag(user.password_hash)
+    session["csrf"] = secrets.token_urlsafe(32)
+
+
+def sign_out() -> None:
+    """Forget the session (a new one starts with a new CSRF token when needed)."""
+    session.clear()
+
+
+def current_user() -> accounts.Principal | None:
+    """The request's user (None: the public)."""
+    return g.get("user")
+
+
+def set_audit_actor(user: accounts.Principal | None) -> None:
+    """Tell the audit log who acts in this request (when the audit module is there)."""
+    try:
+        from geo_service import audit
+    except ImportError:  # pragma: no cover - the audit module is optional
+        return
+    var, actor = getattr(audit, "current_actor", None), getattr(audit, "Actor", None)
+    if var is None or actor is None:
+        return
+    who = actor(f"user:{user.username}", user.id) if user is not None else actor("public", None)
+    g._audit_token = var.set(who)
+
+
+def reset_audit_actor(_error: BaseException | None = None) -> None:
+    token = g.pop("_audit_token", None)
+    if token is None:
+        return
+    from geo_service import audit
+
+    with suppress(ValueError, RuntimeError):
+        audit.current_actor.reset(token)
+
+
+# -- refusals -----------------------------------------------------------------------------------
+def lang() -> str:
+    return g.get("lang", "zh")
+
+
+def safe_next(target: str | None) -> str | None:
+    """A local path to return to after signing in (never another site)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    return None if parts.scheme or parts.netloc else target
+
+
+def refuse(status: int, key: str) -> Response:
+    """401/403 in the format of the path: JSON, Open311, a redirect to sign in, or a page."""
+    messages = both(key)
+    code = {401: "unauthorized", 403: "forbidden"}[status]
+    if key == "auth_csrf":
+        code = "csrf"
+    path = request.path
+    if path.startswith("/open311/"):
+        response = jsonify([{"code": status, "description": messages[lang()]}])
+    elif path.startswith("/api/") or (request.accept_mimetypes.best == "application/json"):
+        response = jsonify(error={"code": code, "message": messages[lang()],
+                                  "messages": messages})
+    elif status == 401 and request.method in ("GET", "HEAD") and bearer_token() is None:
+        target = request.full_path if request.query_string else request.path
+        return redirect(url_for("auth_pages.login", next=target))
+    else:
+        html = render_template("auth_refused.html", message=messages[lang()], status=status,
+                               signed_in=current_user() is not None)
+        response = Response(html, mimetype="text/html")
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="geo-service"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# -- the hook -----------------------------------------------------------------------------------
+def hazard_scope(view_args: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Grid, building, level and reporter of the hazard named in the URL (None: no such)."""
+    raw = (view_args or {}).get("hazard_id")
+    try:
+        ident = int(str(raw).strip())
+    except (TypeError, ValueError):
+        return None
+    if not 0 < ident < 2**31:
+        return None
+    with engine().connect() as conn:
+        row = conn.execute(text("SELECT grid_id, building_id, level, reporter_user_id "
+                                "FROM hazards WHERE id = :id"), {"id": ident}).mappings().first()
+    return dict(row) if row else None
+
+
+def guard() -> Response | None:
+    """Identify, check CSRF, apply the policy (see the module's docstring)."""
+    g.user = None
+    endpoint = request.endpoint
+    if request.routing_exception is not None:  # 404/405 follow; nothing runs
+        return None
+    if endpoint in NO_IDENTITY and request.method in ("GET", "HEAD"):
+        return None
+    token = bearer_token()
+    if token is not None:
+        with engine().connect() as conn:
+            user = accounts.principal_for_token(conn, token)
+            conn.commit()
+        if user is None:
+            set_audit_actor(None)
+            return refuse(401, "auth_bad_token")
+        g.user = user
+    elif "uid" in session:
+        g.user = session_user()
+    set_audit_actor(g.user)
+    if request.method in policy.UNSAFE_METHODS and not csrf_exempt() and not csrf_valid():
+        return refuse(403, "auth_csrf")
+    if endpoint is None:
+        return None
+    rule, _ = policy.rule_for(endpoint, request.method)
+    hazard = hazard_scope(request.view_args) if rule.scope == "hazard" else None
+    decision = policy.decide(endpoint, request.method, g.user, hazard=hazard,
+                             anonymous_reports=anonymous_reports())
+    if not decision.allowed:
+        return refuse(decision.status, decision.reason)
+    return None
+
+
+def anonymous_reports() -> bool:
+    """Whether the public may report (``Settings.allow_anonymous_reports``)."""
+    return bool(getattr(current_app.config["SETTINGS"], "allow_anonymous_reports", True))
+
+
+def private_responses(response: Response) -> Response:
+    """What a signed-in user sees is never kept by shared caches."""
+    if g.get("user") is not None and "Cache-Control" not in response.headers:
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# -- templates ----------------------------------------------------------------------------------
+def may_visit(path: str) -> bool:
+    """Whether the current user may open ``path`` (GET), scope aside: for the navigation."""
+    adapter = current_app.url_map.bind("localhost")
+    try:
+        endpoint, _ = adapter.match(path, method="GET")
+    except Exception:  # noqa: BLE001 - NotFound, MethodNotAllowed, RequestRedirect
+        return True
+    user = current_user()
+    return policy.decide(endpoint, "GET", user, anonymous_reports=anonymous_reports()).allowed
+
+
+def role_label(role: str) -> str:
+    """A role in the page language."""
+    return translate(f"auth_role_{role}")
+
+
+def template_helpers() -> dict[str, Any]:
+    return {"current_user": current_user(), "csrf_token": csrf_token, "csrf_field": csrf_field,
+            "may_visit": may_visit, "role_label": role_label}
+
+
+def init_app(app: Flask) -> None:
+    """Sessions, the sign-in pages and the per-request guard (see the module's docstring)."""
+    from geo_service.web import auth_pages
+
+    settings = app.config["SETTINGS"]
+    app.secret_key = secret_key(settings)
+    app.config.update(
+        SESSION_COOKIE_NAME=SESSION_COOKIE,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=bool(getattr(settings, "secure_cookies", False)),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
+    )
+    app.session_interface = SessionInterface()
+    app.before_request(guard)
+    app.after_request(private_responses)
+    app.teardown_request(reset_audit_actor)
+    app.context_processor(template_helpers)
+    app.register_blueprint(auth_pages.blueprint)

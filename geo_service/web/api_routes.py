@@ -1,0 +1,315 @@
+"""JSON API for patrol routes: plan and store, download GPX / GeoJSON, upload a walked track.
+
+Endpoints (blueprint ``api_routes``; the writes are for signed-in patrol members and admins):
+
+``POST /api/routes`` (``api_routes.create_plan``)
+    Body ``{"grids": [1, 2, 3, 4], "teams": 3, "start": [lon, lat] | null,
+    "required": "all|alleys|hazards|hot", "points": null|"hazards"|"broken-lights",
+    "week": false, "shifts": 2, "speed_kmh": 4.5, "margin_m": 100}`` (all optional; ``grids``
+    missing: the trade-city grids 1-4, empty: every street). Computes the plan, stores it and
+    answers 201 with the plan as GeoJSON (routes, then numbered stops; ``plan``, ``stats`` and
+    ``links`` to its GPX, GeoJSON and route sheet).
+``GET /api/routes`` (``api_routes.list_plans``)
+    The newest plans.
+``GET /api/routes/<plan>.geojson`` / ``.gpx`` (``api_routes.plan_geojson`` / ``plan_gpx``)
+    A stored plan; the GPX has a track per route and a waypoint per stop.
+``POST /api/patrol/tracks`` (``api_routes.upload_track``)
+    ``multipart/form-data``: ``track`` (a GPX file), ``member`` (name on the roster), optional
+    ``grid`` (repeatable). Matches the track to the streets
+    (:func:`geo_service.patrol.service.upload_track`) and answers 201 with the summary and the
+    stretches matched as GeoJSON.
+
+Errors are ``{"error": {"code", "message", "messages": {"zh", "en"}, "field"?}}``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
+from sqlalchemy import text
+
+from geo_service.patrol import PatrolError, TrackError
+from geo_service.patrol import service as patrol_service
+from geo_service.routes import PlanError, PlanOptions, get_plan, make_plan, plan_geojson, plan_gpx
+from geo_service.routes.store import list_plans as stored_plans
+from geo_service.routes.store import stop_extras
+from geo_service.web.db import engine
+
+blueprint = Blueprint("api_routes", __name__)
+
+PATROL_GRIDS = (1, 2, 3, 4)
+FIELDS = ("grids", "teams", "start", "required", "points", "week", "shifts", "speed_kmh",
+          "margin_m")
+MAX_GRIDS = 100
+MAX_TRACK_BYTES = 5 * 2**20
+#: Plans computed at once; more requests get 503 instead of queueing.
+_SLOTS = threading.BoundedSemaphore(2)
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "bad_json": ("请求体必须是 JSON 对象。", "The request body must be a JSON object."),
+    "unknown_field": ("不认识的字段：{field}。", "Unknown field: {field}."),
+    "bad_grids": ("grids 必须是网格编号（正整数）的列表。",
+                  "grids must be a list of grid numbers (positive whole numbers)."),
+    "bad_teams": ("巡逻组数必须是 1 到 12 之间的整数。",
+                  "teams must be a whole number from 1 to 12."),
+    "bad_shifts": ("班次数必须是 1 到 4 之间的整数。",
+                   "shifts must be a whole number from 1 to 4."),
+    "bad_start": ("起点必须是 [经度, 纬度]（WGS84）。",
+                  "start must be [longitude, latitude] in WGS 84."),
+    "bad_required": ("required 必须是 all、alleys、hazards 或 hot。",
+                     "required must be all, alleys, hazards or hot."),
+    "bad_points": ("points 必须是 hazards 或 broken-lights。",
+                   "points must be hazards or broken-lights."),
+    "bad_combination": ("周计划按街巷覆盖，不能同时指定途经点。",
+                        "A week plan covers streets; it takes no points."),
+    "bad_flag": ("{field} 必须是 true 或 false。", "{field} must be true or false."),
+    "bad_speed": ("步行速度必须在 1 到 10 公里/小时之间。",
+                  "The walking speed must be from 1 to 10 km/h."),
+    "bad_margin": ("边缘范围必须在 0 到 1000 米之间。", "The margin must be from 0 to 1000 m."),
+    "unknown_grid": ("没有编号为 {grids} 的网格。", "There is no grid numbered {grids}."),
+    "no_streets": ("所选网格内没有可步行的街巷。",
+                   "There are no walkable streets in the chosen grids."),
+    "nothing_required": ("所选网格内没有符合所选类型的街巷。",
+                         "No street of the chosen grids is of the required kind."),
+    "no_points": ("所选网格内没有可前往的点（未办结隐患或损坏路灯）。",
+                  "There are no points (open hazards or broken lights) to visit in the chosen "
+                  "grids."),
+    "not_found": ("没有编号为 {plan} 的巡逻规划。", "There is no patrol plan {plan}."),
+    "busy": ("正在计算的规划过多，请稍后重试。",
+             "Too many plans are being computed; try again shortly."),
+    "no_track": ("请选择要上传的 GPX 轨迹文件。", "Choose a GPX track file to upload."),
+    "no_member": ("请填写巡逻队员姓名。", "Give the patrol member's name."),
+    "too_large": ("轨迹文件过大（最大 5 MB）。", "The track file is too large (5 MB at most)."),
+    "bad_track": ("轨迹无法使用：{detail}", "The track cannot be used: {detail}"),
+}
+
+
+class ApiProblem(Exception):
+    """A request that cannot be answered as asked."""
+
+    def __init__(self, code: str, field: str | None = None, status: int = 400,
+                 **values: Any) -> None:
+        super().__init__(code)
+        self.code, self.field, self.status, self.values = code, field, status, values
+
+
+def error_response(status: int, code: str, field: str | None = None, **values: Any) -> Response:
+    """The JSON error body in both languages, the page language as ``message``."""
+    zh, en = MESSAGES.get(code, MESSAGES["bad_json"])
+    messages = {"zh": zh.format(field=field, **values), "en": en.format(field=field, **values)}
+    body: dict[str, Any] = {"code": code, "message": messages[g.get("lang", "zh")],
+                            "messages": messages}
+    if field is not None:
+        body["field"] = field
+    response = jsonify(error=body)
+    response.status_code = status
+    return response
+
+
+@blueprint.errorhandler(ApiProblem)
+def api_problem(error: ApiProblem) -> Response:
+    """Typed request errors -> JSON."""
+    return error_response(error.status, error.code, error.field, **error.values)
+
+
+@blueprint.errorhandler(PlanError)
+def plan_error(error: PlanError) -> Response:
+    """Unknown grid, nothing to route ... -> 400 JSON naming the field."""
+    fields = {"unknown_grid": "grids", "no_streets": "grids", "nothing_required": "required",
+              "no_points": "points", "bad_teams": "teams", "bad_start": "start",
+              "bad_required": "required", "bad_points": "points", "bad_shifts": "shifts",
+              "bad_speed": "speed_kmh", "bad_margin": "margin_m", "bad_combination": "week"}
+    grids = ", ".join(map(str, error.details.get("grids", [])))
+    code = error.code if error.code in MESSAGES else "no_streets"
+    return error_response(400, code, fields.get(code), grids=grids)
+
+
+# -- input ---------------------------------------------------------------------------------------
+def _int(body: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
+    value = body.get(name, default)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ApiProblem(f"bad_{name}", name)
+    return value
+
+
+def _float(body: dict[str, Any], name: str, default: float, code: str) -> float:
+    value = body.get(name, default)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ApiProblem(code, name)
+    return float(value)
+
+
+def _start(value: Any) -> tuple[float, float] | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        value = value.split(",")
+    if isinstance(value, dict):
+        value = [value.get("lon"), value.get("lat")]
+    try:
+        lon, lat = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise ApiProblem("bad_start", "start") from None
+    if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180
+            and -90 <= lat <= 90):
+        raise ApiProblem("bad_start", "start")
+    return lon, lat
+
+
+def parse_options(body: Any) -> PlanOptions:
+    """The request body -> :class:`PlanOptions` (ApiProblem naming the field when wrong)."""
+    if not isinstance(body, dict):
+        raise ApiProblem("bad_json")
+    for name in body:
+        if name not in FIELDS:
+            raise ApiProblem("unknown_field", str(name)[:40])
+    grids = body.get("grids", list(PATROL_GRIDS))
+    if grids is None:
+        grids = list(PATROL_GRIDS)
+    if not isinstance(grids, list) or len(grids) > MAX_GRIDS or any(
+            isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in grids):
+        raise ApiProblem("bad_grids", "grids")
+    for flag in ("week",):
+        if flag in body and not isinstance(body[flag], bool):
+            raise ApiProblem("bad_flag", flag)
+    required = body.get("required") or "all"
+    points = body.get("points") or None
+    if not isinstance(required, str):
+        raise ApiProblem("bad_required", "required")
+    if points is not None and not isinstance(points, str):
+        raise ApiProblem("bad_points", "points")
+    return PlanOptions(
+        grids=tuple(sorted(set(grids))), teams=_int(body, "teams", 1, 1, 12),
+        start=_start(body.get("start")), required=required, points=points,
+        week=bool(body.get("week", False)), shifts=_int(body, "shifts", 2, 1, 4),
+        speed_kmh=_float(body, "speed_kmh", 4.5, "bad_speed"),
+        margin_m=_float(body, "margin_m", 100.0, "bad_margin"))
+
+
+def _who() -> str | None:
+    user = g.get("user")
+    name = getattr(user, "username", None) or (user.get("username") if isinstance(user, dict)
+                                               else None)
+    return str(name)[:100] if name else None
+
+
+def plan_links(plan_id: int) -> dict[str, str]:
+    """Where a stored plan can be downloaded and printed."""
+    return {"geojson": url_for("api_routes.plan_geojson", plan_id=plan_id),
+            "gpx": url_for("api_routes.plan_gpx", plan_id=plan_id),
+            "sheet": f"/routes/{plan_id}/sheet", "map": "/map"}
+
+
+def _geojson_response(payload: dict[str, Any], status: int = 200) -> Response:
+    response = current_app.response_class(json.dumps(payload, ensure_ascii=False),
+                                          mimetype="application/geo+json", status=status)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+# -- endpoints -----------------------------------------------------------------------------------
+@blueprint.post("/api/routes")
+def create_plan() -> Response:
+    """Compute, store and return a plan (201)."""
+    options = parse_options(request.get_json(silent=True))
+    options.check()
+    if not _SLOTS.acquire(blocking=False):
+        raise ApiProblem("busy", status=503)
+    try:
+        plan = make_plan(engine(), options, created_by=_who())
+    finally:
+        _SLOTS.release()
+    assert plan.id is not None
+    with engine().connect() as conn:
+        payload = plan_geojson(plan, stop_extras(conn, plan))
+    payload["links"] = plan_links(plan.id)
+    response = _geojson_response(payload, 201)
+    response.headers["Location"] = payload["links"]["geojson"]
+    return response
+
+
+@blueprint.get("/api/routes")
+def list_plans() -> Response:
+    """The newest stored plans."""
+    with engine().connect() as conn:
+        plans = stored_plans(conn)
+    for plan in plans:
+        plan["links"] = plan_links(plan["id"])
+    return jsonify(plans=plans)
+
+
+def _stored(plan_id: int) -> tuple[Any, Any]:
+    plan, extras = get_plan(engine(), plan_id)
+    if plan is None:
+        raise ApiProblem("not_found", "plan", status=404, plan=plan_id)
+    return plan, extras
+
+
+@blueprint.get("/api/routes/<int:plan_id>.geojson", endpoint="plan_geojson")
+def plan_geojson_view(plan_id: int) -> Response:
+    """A stored plan as GeoJSON."""
+    plan, extras = _stored(plan_id)
+    payload = plan_geojson(plan, extras)
+    payload["links"] = plan_links(plan_id)
+    response = _geojson_response(payload)
+    response.headers["Content-Disposition"] = f'inline; filename="patrol-plan-{plan_id}.geojson"'
+    return response
+
+
+@blueprint.get("/api/routes/<int:plan_id>.gpx", endpoint="plan_gpx")
+def plan_gpx_view(plan_id: int) -> Response:
+    """A stored plan as GPX (a track per route, a waypoint per stop) for phones."""
+    plan, extras = _stored(plan_id)
+    response = current_app.response_class(plan_gpx(plan, extras),
+                                          mimetype="application/gpx+xml")
+    response.headers["Content-Disposition"] = f'attachment; filename="patrol-plan-{plan_id}.gpx"'
+    return response
+
+
+@blueprint.post("/api/patrol/tracks")
+def upload_track() -> Response:
+    """Match an uploaded GPX track to the streets and record the walks (201)."""
+    upload = request.files.get("track")
+    member = (request.form.get("member") or "").strip()
+    if upload is None or not upload.filename:
+        raise ApiProblem("no_track", "track")
+    if not member:
+        raise ApiProblem("no_member", "member")
+    content = upload.stream.read(MAX_TRACK_BYTES + 1)
+    if len(content) > MAX_TRACK_BYTES:
+        raise ApiProblem("too_large", "track", status=413)
+    try:
+        grids = [int(v) for v in request.form.getlist("grid") if v.strip()]
+    except ValueError:
+        raise ApiProblem("bad_grids", "grid") from None
+    try:
+        summary = patrol_service.upload_track(engine(), content, member,
+                                              source_name=upload.filename[:200],
+                                              grids=grids or None)
+    except (TrackError, PatrolError) as error:
+        raise ApiProblem("bad_track", "track", status=422, detail=str(error)) from None
+    with engine().connect() as conn:
+        rows = conn.execute(text(
+            "SELECT w.id, w.street_id, s.name, s.source_id, w.walked_m, w.walked_at, "
+            "ST_AsGeoJSON(w.geom, 7) AS geometry FROM patrol_walks w LEFT JOIN streets s "
+            "ON s.id = w.street_id WHERE w.track_id = :track ORDER BY w.walked_at, w.id"),
+            {"track": summary.track_id}).mappings().all()
+    walks = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "id": r["id"], "geometry": json.loads(r["geometry"]),
+         "properties": {"street_id": r["street_id"], "name": r["name"], "ref": r["source_id"],
+                        "walked_m": round(r["walked_m"], 1),
+                        "walked_at": r["walked_at"].isoformat()}} for r in rows]}
+    body = json.loads(patrol_service.summary_json(summary))
+    body["lines"] = summary.lines()
+    body["walks"] = walks
+    response = jsonify(body)
+    response.status_code = 201
+    return response

@@ -1,0 +1,196 @@
+"""Sign in and out, one's own account, and the accounts page of the community admin.
+
+``/login`` (GET form, POST check), ``POST /logout``, ``/account`` (who I am, my reports with
+their contact, change my password), ``/users`` (community admin: accounts, add one, switch
+one off or on, API tokens: make one - shown once - or revoke one). Every form carries the CSRF
+token; who may open what is in :mod:`geo_service.auth.policy`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from geo_service.auth import accounts
+from geo_service.auth.passwords import PasswordRefused, check_new_password, verify_password
+from geo_service.auth.policy import ROLES
+from geo_service.auth.web import current_user, safe_next, sign_in, sign_out
+from geo_service.web.db import engine
+from geo_service.web.i18n import translate
+
+blueprint = Blueprint("auth_pages", __name__)
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
+       "frame-ancestors 'none'")
+
+
+def say(key: str, **params: Any) -> str:
+    """A message in the page language, parameters filled in."""
+    return translate(key).format(**params)
+
+
+def page(template: str, status: int = 200, **context: Any) -> Response:
+    """A page of this module, never cached."""
+    response = Response(render_template(template, say=say, **context), status=status,
+                        mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blueprint.after_request
+def headers(response: Response) -> Response:
+    """No framing (no clickjacking of the sign-in form), no inline script."""
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+# -- sign in / out -------------------------------------------------------------------------------
+@blueprint.get("/login")
+def login() -> Response:
+    """The sign-in form."""
+    return page("login.html", next=safe_next(request.args.get("next")) or "", error=None,
+                username="")
+
+
+@blueprint.post("/login")
+def login_posted() -> BaseResponse:
+    """Check the password; a new session on success (400 with the form again otherwise)."""
+    username = (request.form.get("username") or "").strip()
+    password = request.form.get("password") or ""
+    target = safe_next(request.form.get("next"))
+    user = None
+    if username and password:
+        with engine().connect() as conn:
+            user = accounts.authenticate(conn, username, password)
+    if user is None:
+        return page("login.html", 400, next=target or "", error=translate("auth_login_failed"),
+                    username=username[:100])
+    sign_in(user)
+    return redirect(target or "/map", code=303)
+
+
+@blueprint.post("/logout")
+def logout() -> BaseResponse:
+    """End the session."""
+    sign_out()
+    return redirect("/map", code=303)
+
+
+# -- my account ------------------------------------------------------------------------------
+def account_page(status: int = 200, **context: Any) -> Response:
+    user = current_user()
+    with engine().connect() as conn:
+        reports = accounts.own_hazards(conn, user.id)
+        buildings = [b for u in accounts.list_users(conn) if u["id"] == user.id
+                     for b in u["buildings"]]
+    return page("account.html", status, user=user, reports=reports,
+                grids=sorted(user.grid_numbers), buildings=buildings, **context)
+
+
+@blueprint.get("/account")
+def account() -> Response:
+    """Who I am, my grids and buildings, my reports (with the contact I gave)."""
+    return account_page()
+
+
+@blueprint.post("/account/password")
+def password() -> Response:
+    """Change my password (other sessions of mine end; this one starts afresh)."""
+    user = current_user()
+    old = request.form.get("old_password") or ""
+    new = request.form.get("new_password") or ""
+    if not verify_password(user.password_hash, old):
+        return account_page(400, error=translate("auth_wrong_password"))
+    try:
+        check_new_password(new, user.username)
+        with engine().begin() as conn:
+            accounts.set_password(conn, user.username, new)
+            fresh = accounts.load_principal(conn, user.id)
+    except PasswordRefused as refused:
+        return account_page(400, error=say(refused.key, **refused.params))
+    sign_in(fresh)
+    return account_page(notice=translate("auth_password_changed"))
+
+
+# -- the community's accounts (community admin) -------------------------------------------
+def users_page(status: int = 200, **context: Any) -> Response:
+    with engine().connect() as conn:
+        users = accounts.list_users(conn)
+        tokens = accounts.list_tokens(conn)
+    return page("users.html", status, users=users, tokens=tokens, roles=ROLES,
+                form=context.pop("form", {}), **context)
+
+
+@blueprint.get("/users")
+def users() -> Response:
+    """Every account and every API token."""
+    return users_page()
+
+
+def split(raw: str | None) -> list[str]:
+    return [p.strip() for p in (raw or "").replace("，", ",").split(",") if p.strip()]
+
+
+@blueprint.post("/users")
+def user_create() -> Response:
+    """Add an account with its role, grids and buildings."""
+    form = request.form.to_dict(flat=True)
+    form.pop("password", None)
+    try:
+        grids = [int(n) for n in split(request.form.get("grids"))]
+    except ValueError:
+        return users_page(422, error=translate("auth_bad_number"), form=form)
+    try:
+        with engine().begin() as conn:
+            accounts.create_user(
+                conn, request.form.get("username") or "", request.form.get("password") or "",
+                request.form.get("role") or "", display_name=request.form.get("display_name"),
+                phone=request.form.get("phone"), grids=grids,
+                buildings=split(request.form.get("buildings")))
+    except (accounts.AccountError, PasswordRefused) as refused:
+        return users_page(422, error=say(refused.key, **refused.params), form=form)
+    return users_page(201, notice=say("auth_user_added",
+                                      username=(request.form.get("username") or "").strip()))
+
+
+@blueprint.post("/users/<int:user_id>/active")
+def user_active(user_id: int) -> BaseResponse:
+    """Switch an account off (its sessions and tokens stop at once) or on again."""
+    active = request.form.get("active") == "1"
+    if user_id == current_user().id and not active:
+        return users_page(409, error=translate("auth_role"))
+    try:
+        with engine().begin() as conn:
+            accounts.set_active(conn, user_id, active)
+    except accounts.AccountError:
+        return users_page(404, error=say("auth_no_user", username=str(user_id)))
+    return redirect(url_for("auth_pages.users"), code=303)
+
+
+@blueprint.post("/users/<int:user_id>/tokens")
+def token_create(user_id: int) -> Response:
+    """A new API token for the account, shown once on the page that answers."""
+    with engine().connect() as conn:
+        found = next((u for u in accounts.list_users(conn) if u["id"] == user_id), None)
+    if found is None:
+        return users_page(404, error=say("auth_no_user", username=str(user_id)))
+    try:
+        with engine().begin() as conn:
+            token = accounts.create_token(conn, found["username"], request.form.get("name", ""))
+    except accounts.AccountError as refused:
+        return users_page(422, error=say(refused.key, **refused.params))
+    return users_page(201, new_token=token, token_owner=found["username"])
+
+
+@blueprint.post("/tokens/<int:token_id>/revoke")
+def token_revoke(token_id: int) -> BaseResponse:
+    """Revoke a token (it stops working at once)."""
+    with engine().begin() as conn:
+        accounts.revoke_token(conn, token_id)
+    return redirect(url_for("auth_pages.users"), code=303)

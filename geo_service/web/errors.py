@@ -1,0 +1,261 @@
+"""Errors and limits for the whole app: every refusal is a clear 4xx, never a stack trace.
+
+:func:`init_app` (called once by the app factory, after the blueprints) sets
+
+* ``MAX_CONTENT_LENGTH`` from ``Settings.max_request_bytes`` (routes that take photos set
+  their own, larger or smaller, limit per request);
+* the report rate limit (:mod:`geo_service.web.ratelimit`): 429 with ``Retry-After``;
+* app-wide error handlers, used wherever a blueprint has no handler of its own:
+
+  - an HTTP error (404, 405, 413, 429, ...) answers in the format of its path: JSON
+    ``{"error": {"code", "message", "messages": {"zh", "en"}}}`` under ``/api/``,
+    ``{"code", "description"}`` under ``/api/collections`` (OGC API style, as that module
+    answers), Open311's ``[{"code", "description"}]`` under ``/open311/``, and an HTML page in
+    the request's language (zh/en) everywhere else;
+  - the database being unreachable (SQLAlchemy ``OperationalError``, ``InterfaceError``,
+    pool timeout, a connection lost mid-request, psycopg connection errors) answers 503 with
+    ``Retry-After`` in the same formats: the client retries (a report with the same
+    idempotency key) and nothing that was acknowledged is lost;
+  - anything else is a bug: the traceback goes to the server log under a short reference and
+    the client gets 500 with a plain message and that reference, never the trace.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from flask import Flask, Response, current_app, g, jsonify, render_template_string, request
+from markupsafe import escape
+from werkzeug.exceptions import HTTPException, TooManyRequests
+
+from geo_service.web import ratelimit
+
+log = logging.getLogger("geo_service.web.errors")
+
+#: Seconds a client is asked to wait while the database is unreachable.
+DB_RETRY_AFTER = 3
+DEFAULT_MAX_REQUEST_BYTES = 8 * 1024 * 1024
+
+# status -> (machine code, OGC-style code, Chinese, English); {mb}, {seconds}, {ref} filled in.
+MESSAGES: dict[int, tuple[str, str, str, str]] = {
+    400: ("bad_request", "InvalidParameterValue", "请求无法读取或参数有误。",
+          "The request could not be read or a parameter is wrong."),
+    401: ("unauthorized", "Unauthorized", "请先登录。", "Please sign in first."),
+    403: ("forbidden", "Forbidden", "没有权限执行此操作。", "You are not allowed to do this."),
+    404: ("not_found", "NotFound", "找不到这个页面或资源。", "There is no such page or resource."),
+    405: ("method_not_allowed", "MethodNotAllowed", "此地址不支持该请求方法。",
+          "This method is not allowed at this address."),
+    406: ("not_acceptable", "NotAcceptable", "无法提供所要求的格式。",
+          "The requested format cannot be provided."),
+    408: ("request_timeout", "RequestTimeout", "请求超时。", "The request took too long."),
+    409: ("conflict", "Conflict", "与当前状态冲突。", "This conflicts with the current state."),
+    411: ("length_required", "LengthRequired", "请求需要注明长度。",
+          "The request must state its length."),
+    413: ("too_large", "PayloadTooLarge", "请求太大（最多 {mb} MB）。",
+          "The request is too large (at most {mb} MB)."),
+    414: ("uri_too_long", "URITooLong", "网址太长。", "The address is too long."),
+    415: ("unsupported_media_type", "UnsupportedMediaType", "不支持这种内容类型。",
+          "This content type is not supported."),
+    422: ("invalid_input", "InvalidParameterValue", "输入有误。", "The input is wrong."),
+    429: ("rate_limited", "TooManyRequests", "提交太频繁，请 {seconds} 秒后再试。",
+          "Too many reports from your address; try again in {seconds} s."),
+    431: ("headers_too_large", "RequestHeaderFieldsTooLarge", "请求头太大。",
+          "The request headers are too large."),
+    500: ("internal_error", "InternalServerError",
+          "服务器出现意外错误，已记录（编号 {ref}）。请稍后再试。",
+          "Something unexpected went wrong; it has been logged (reference {ref}). "
+          "Please try again later."),
+    503: ("unavailable", "ServiceUnavailable",
+          "数据库暂时不可用，请 {seconds} 秒后重试。已确认收到的上报都已保存。",
+          "The database is briefly unavailable; try again in {seconds} s. Reports already "
+          "acknowledged are stored."),
+}
+GENERIC_4XX = ("refused", "InvalidRequest", "请求被拒绝。", "The request was refused.")
+GENERIC_5XX = ("server_error", "ServerError", "服务暂时无法处理请求。",
+               "The service cannot handle the request right now.")
+
+PAGE = """{% extends "base.html" %}
+{% block title %}{{ status }} · {{ t('app_title') }}{% endblock %}
+{% block content %}
+<div class="container" style="max-width: 44rem" id="error" data-status="{{ status }}">
+  <h1 class="h3">{{ heading }}</h1>
+  <p class="lead">{{ message }}</p>
+  <p><a href="/map">{{ back }}</a></p>
+</div>
+{% endblock %}"""
+HEADINGS = {"zh": "出错了（{status}）", "en": "Error {status}"}
+BACK = {"zh": "返回地图", "en": "Back to the map"}
+
+
+# -- what kind of error ----------------------------------------------------------------------
+def database_unavailable(error: BaseException) -> bool:
+    """True when ``error`` (or what caused it) says the database cannot be reached or used now.
+
+    Connection refused or lost, server shutting down or starting, too many connections, a
+    statement cancelled, the pool exhausted: all transient, all worth a retry.
+    """
+    from sqlalchemy import exc as sa
+
+    kinds: list[type[BaseException]] = [sa.OperationalError, sa.InterfaceError,
+                                        sa.DisconnectionError, sa.TimeoutError]
+    try:
+        import psycopg
+
+        kinds += [psycopg.OperationalError, psycopg.InterfaceError]
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        pass
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, tuple(kinds)):
+            return True
+        if isinstance(current, sa.DBAPIError) and current.connection_invalidated:
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def kind_of_path(path: str) -> str:
+    """``collections``, ``api``, ``open311`` or ``page``: the error format a path answers in."""
+    if path == "/api/collections" or path.startswith("/api/collections/"):
+        return "collections"
+    if path == "/api" or path.startswith("/api/"):
+        return "api"
+    if path == "/open311" or path.startswith("/open311/"):
+        return "open311"
+    return "page"
+
+
+def language() -> str:
+    """The request's language (set by i18n; ``?lang=`` when the error came before that)."""
+    chosen = g.get("lang")
+    if chosen in ("zh", "en"):
+        return chosen
+    asked = request.args.get("lang") if request else None
+    return asked if asked in ("zh", "en") else "zh"
+
+
+def words(status: int, **params: Any) -> tuple[str, str, dict[str, str]]:
+    """Machine code, OGC code and both messages for a status."""
+    code, ogc, zh, en = MESSAGES.get(status, GENERIC_5XX if status >= 500 else GENERIC_4XX)
+    values = {"mb": "?", "seconds": "?", "ref": "-"} | params
+    return code, ogc, {"zh": zh.format(**values), "en": en.format(**values)}
+
+
+# -- answering -------------------------------------------------------------------------------
+def error_response(status: int, *, headers: dict[str, str] | None = None,
+                   **params: Any) -> Response:
+    """An error in the format of the request's path, with ``headers`` added."""
+    code, ogc, messages = words(status, **params)
+    lang = language()
+    kind = kind_of_path(request.path)
+    if kind == "collections":
+        response = jsonify(code=ogc, description=messages[lang])
+    elif kind == "api":
+        response = jsonify(error={"code": code, "message": messages[lang],
+                                  "messages": messages})
+    elif kind == "open311":
+        response = jsonify([{"code": status, "description": messages[lang]}])
+    else:
+        response = Response(page(status, messages[lang], lang), mimetype="text/html")
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if status >= 500 or status == 429:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def page(status: int, message: str, lang: str) -> str:
+    """The error page (with the site's layout; a bare page if even that fails)."""
+    heading = HEADINGS[lang].format(status=status)
+    try:
+        return render_template_string(PAGE, status=status, heading=heading, message=message,
+                                      back=BACK[lang])
+    except Exception:  # noqa: BLE001 - the error page must not fail
+        log.exception("the error page could not be rendered")
+        return (f"<!doctype html><html lang=\"{'en' if lang == 'en' else 'zh-CN'}\"><meta "
+                f"charset=\"utf-8\"><title>{status}</title><h1>{escape(heading)}</h1>"
+                f"<p>{escape(message)}</p><p><a href=\"/map\">{escape(BACK[lang])}</a></p>")
+
+
+def request_limit_mb() -> str:
+    """The body size limit of this request, in MB, for the 413 message."""
+    limit = request.max_content_length or current_app.config.get("MAX_CONTENT_LENGTH")
+    return f"{(limit or DEFAULT_MAX_REQUEST_BYTES) / 2**20:.1f}".rstrip("0").rstrip(".")
+
+
+def unavailable() -> Response:
+    """503 while the database is unreachable."""
+    return error_response(503, headers={"Retry-After": str(DB_RETRY_AFTER)},
+                          seconds=DB_RETRY_AFTER)
+
+
+def http_error(error: HTTPException) -> Response | HTTPException:
+    """HTTP errors no blueprint handled, in the path's format."""
+    status = error.code or 500
+    if status < 400:
+        return error
+    if status == 500 and error.original_exception is not None:  # type: ignore[attr-defined]
+        return unexpected(error.original_exception)  # type: ignore[attr-defined]
+    headers: dict[str, str] = {}
+    for name, value in error.get_headers():
+        if name.lower() in ("allow", "retry-after", "www-authenticate"):
+            headers[name] = value
+    params: dict[str, Any] = {}
+    if status == 413:
+        params["mb"] = request_limit_mb()
+    if status == 429:
+        params["seconds"] = headers.get("Retry-After", "?")
+    if status == 503:
+        headers.setdefault("Retry-After", str(DB_RETRY_AFTER))
+        params["seconds"] = headers["Retry-After"]
+    return error_response(status, headers=headers, **params)
+
+
+def unexpected(error: BaseException) -> Response:
+    """Any other exception: 503 when the database is away, else a logged 500."""
+    if isinstance(error, HTTPException):
+        result = http_error(error)
+        return result if isinstance(result, Response) else error_response(500)
+    if database_unavailable(error):
+        log.warning("database unavailable on %s %s: %s", request.method, request.path,
+                    type(error).__name__)
+        return unavailable()
+    ref = secrets.token_hex(4)
+    log.error("unexpected error %s on %s %s", ref, request.method, request.path,
+              exc_info=error)
+    return error_response(500, ref=ref)
+
+
+def limit_reports() -> None:
+    """Refuse an anonymous report post over the client's rate (429, before the body is read)."""
+    limiter: ratelimit.ReportLimiter | None = current_app.extensions.get("report_limiter")
+    if limiter is None:
+        return
+    wait = limiter.check()
+    if wait is not None:
+        raise TooManyRequests(retry_after=wait)
+
+
+def retry_after_on_503(response: Response) -> Response:
+    """Every 503 says when to come back (a module's own 503, e.g. planning busy, too)."""
+    if response.status_code == 503:
+        response.headers.setdefault("Retry-After", str(DB_RETRY_AFTER))
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Limits and app-wide error handlers (call after registering the blueprints)."""
+    settings = app.config["SETTINGS"]
+    app.config["MAX_CONTENT_LENGTH"] = getattr(settings, "max_request_bytes",
+                                               DEFAULT_MAX_REQUEST_BYTES)
+    ratelimit.init_app(app)
+    app.before_request(limit_reports)
+    app.after_request(retry_after_on_503)
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(Exception, unexpected)
