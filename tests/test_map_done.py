@@ -79,8 +79,15 @@ class Watch:
         page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         page.on("response", lambda r: self.bad.append(f"{r.status} {r.url}")
                 if r.status >= 400 else None)
-        page.on("requestfailed", lambda r: self.bad.append(f"failed {r.url} {r.failure}"))
+        page.on("requestfailed", self._failed)
         page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+
+    def _failed(self, request) -> None:  # noqa: ANN001
+        # ERR_ABORTED is the page itself cancelling: map.js drops the fetch of a view already
+        # left behind, and a navigation cancels what the old page still loads. Requests
+        # leaving the machine are aborted too, and counted in page.outside_requests.
+        if request.failure != "net::ERR_ABORTED":
+            self.bad.append(f"failed {request.url} {request.failure}")
 
     def clean(self) -> None:
         assert self.errors == [], self.errors
