@@ -106,6 +106,20 @@ def effective_basemap(basemap: str, tianditu_key: str | None) -> str:
     return basemap if basemap in BASEMAPS else "none"
 
 
+def basemap_config(settings: Any) -> dict[str, Any] | None:
+    """Tile URL template and attribution of the configured basemap for a page's own Leaflet
+    map (``None``: no tiles)."""
+    drawn = effective_basemap(settings.basemap, settings.tianditu_key)
+    if drawn == "osm":
+        return {"url": OSM_TILES, "attribution": OSM_ATTRIBUTION, "maxZoom": MAX_ZOOM}
+    if drawn == "tianditu":
+        return {"url": TIANDITU_TILES.format(layer="vec_w", key=settings.tianditu_key, s="{s}",
+                                             x="{x}", y="{y}", z="{z}"),
+                "attribution": TIANDITU_ATTRIBUTION, "maxZoom": MAX_ZOOM,
+                "subdomains": "01234567"}
+    return None
+
+
 def legend_label(entry: LegendEntry, lang: str, vocab: Mapping[str, str]) -> str:
     """An entry's words: its own label, else the vocabulary label of its one value."""
     if entry.label is not None:

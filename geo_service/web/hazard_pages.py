@@ -44,14 +44,7 @@ from geo_service.auth.web import current_user
 from geo_service.hazards import lifecycle, photos, service
 from geo_service.hazards.errors import HazardError, InvalidInput, NotFound, TransitionRefused
 from geo_service.hazards.inputs import parse_event, parse_filters, parse_report
-from geo_service.maps import (
-    MAX_ZOOM,
-    OSM_ATTRIBUTION,
-    OSM_TILES,
-    TIANDITU_ATTRIBUTION,
-    TIANDITU_TILES,
-    effective_basemap,
-)
+from geo_service.maps import basemap_config
 from geo_service.vocab import HazardCategory, HazardStatus, Level, Severity
 from geo_service.web import vendor
 from geo_service.web.db import engine
@@ -232,20 +225,6 @@ def settings() -> Any:
     return current_app.config["SETTINGS"]
 
 
-def basemap_config() -> dict[str, Any] | None:
-    """Tile URL template and attribution of the configured basemap (``None``: no tiles)."""
-    s = settings()
-    drawn = effective_basemap(s.basemap, s.tianditu_key)
-    if drawn == "osm":
-        return {"url": OSM_TILES, "attribution": OSM_ATTRIBUTION, "maxZoom": MAX_ZOOM}
-    if drawn == "tianditu":
-        return {"url": TIANDITU_TILES.format(layer="vec_w", key=s.tianditu_key, s="{s}",
-                                             x="{x}", y="{y}", z="{z}"),
-                "attribution": TIANDITU_ATTRIBUTION, "maxZoom": MAX_ZOOM,
-                "subdomains": "01234567"}
-    return None
-
-
 def grids_items_url() -> str | None:
     """``/api/collections/grids/items`` when that endpoint is registered, else ``None``."""
     adapter = current_app.url_map.bind("localhost")
@@ -276,7 +255,7 @@ def grid_choices(conn: Connection) -> list[dict[str, Any]]:
 
 def map_config(conn: Connection, **more: Any) -> dict[str, Any]:
     """What the page scripts need: language, basemap, community bounds, grids URL, words."""
-    return {"lang": g.lang, "basemap": basemap_config(), "bounds": community_bounds(conn),
+    return {"lang": g.lang, "basemap": basemap_config(settings()), "bounds": community_bounds(conn),
             "gridsUrl": grids_items_url(), **more}
 
 

@@ -16,14 +16,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, current_app, g, make_response, render_template
 from sqlalchemy import text
 
-from geo_service.maps import (
-    MAX_ZOOM,
-    OSM_ATTRIBUTION,
-    OSM_TILES,
-    TIANDITU_ATTRIBUTION,
-    TIANDITU_TILES,
-    effective_basemap,
-)
+from geo_service.maps import basemap_config
 from geo_service.planning import PlanningError, overview
 from geo_service.vocab import LABELS_ZH
 from geo_service.web import vendor
@@ -137,19 +130,6 @@ def _bounds(conn: Any) -> tuple[tuple[float, float], tuple[float, float]]:
             west, south, east, north = (float(v) for v in row)
             return (south, west), (north, east)
     return DEFAULT_BOUNDS
-
-
-def basemap_config(settings: Any) -> dict[str, Any] | None:
-    """Tile URL template and attribution of the configured basemap (``None``: no tiles)."""
-    drawn = effective_basemap(settings.basemap, settings.tianditu_key)
-    if drawn == "osm":
-        return {"url": OSM_TILES, "attribution": OSM_ATTRIBUTION, "maxZoom": MAX_ZOOM}
-    if drawn == "tianditu":
-        return {"url": TIANDITU_TILES.format(layer="vec_w", key=settings.tianditu_key, s="{s}",
-                                             x="{x}", y="{y}", z="{z}"),
-                "attribution": TIANDITU_ATTRIBUTION, "maxZoom": MAX_ZOOM,
-                "subdomains": "01234567"}
-    return None
 
 
 @blueprint.get("/plan/lighting")

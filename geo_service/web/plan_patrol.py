@@ -19,13 +19,14 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, g, make_response, render_template
 from sqlalchemy import text
 
+from geo_service.maps import basemap_config
 from geo_service.routes import TEAM_COLORS, get_plan, team_color
 from geo_service.routes.store import DEFAULT_STARTS, latest_plan_id
 from geo_service.vocab import LABELS_ZH
 from geo_service.web import vendor
 from geo_service.web.db import engine
 from geo_service.web.i18n import label, register_messages, translate
-from geo_service.web.plan_lighting import _bounds, basemap_config, content_policy
+from geo_service.web.plan_lighting import _bounds, content_policy
 
 blueprint = Blueprint("plan_patrol", __name__)
 NAV = [("/plan/patrol", "nav_plan_patrol")]
