@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import text
 
 from geo_service import maps
@@ -196,8 +197,15 @@ def open_popup(page, layer: str, fid: int):  # noqa: ANN001, ANN201
     page.wait_for_function(READY, timeout=30_000)
     # a marker leaving its cluster is drawn once the zoom animation ends
     page.wait_for_function(f"!!geoMap.find('{layer}', {fid}).getElement()", timeout=30_000)
-    icon = page.evaluate_handle(f"geoMap.find('{layer}', {fid}).getElement()")
-    icon.as_element().click()
+    for attempt in range(5):  # a cluster animation may redraw the marker under the click
+        icon = page.evaluate_handle(f"geoMap.find('{layer}', {fid}).getElement()")
+        try:
+            icon.as_element().click(timeout=5_000)
+            break
+        except PlaywrightError:
+            if attempt == 4:
+                raise
+            page.wait_for_timeout(500)
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for(state="visible")
     return popup
