@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from geo_service.i18n import both, register_messages
+
+__all__ = ["MESSAGES", "both"]
+
 MESSAGES: dict[str, tuple[str, str]] = {
     # refusals
     "auth_sign_in": ("请先登录。", "Please sign in first."),
@@ -90,8 +94,4 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "auth_role_subdistrict": ("街道", "subdistrict"),
 }
 
-
-def both(key: str, **params: object) -> dict[str, str]:
-    """``{"zh": ..., "en": ...}`` for a key, parameters filled in."""
-    zh, en = MESSAGES[key]
-    return {"zh": zh.format(**params), "en": en.format(**params)}
+register_messages(MESSAGES)

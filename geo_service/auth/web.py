@@ -51,11 +51,10 @@ from markupsafe import Markup, escape
 from sqlalchemy import text
 
 from geo_service.auth import accounts, policy
-from geo_service.auth.messages import MESSAGES, both
-from geo_service.web.i18n import register_messages, translate
+from geo_service.auth.messages import both
+from geo_service.web.i18n import translate
 
 log = logging.getLogger(__name__)
-register_messages(MESSAGES)
 
 SESSION_COOKIE = "geo_session"
 SESSION_HOURS = 12

@@ -8,52 +8,46 @@ from __future__ import annotations
 
 from typing import Any
 
-from geo_service.hazards.messages import Term, both
+from geo_service.errors import ServiceError
+from geo_service.hazards.messages import Term
 
 
-class HazardError(Exception):
-    """Base error: a machine code, the message in both languages, optional details."""
+class HazardError(ServiceError):
+    """Base error of the hazard service (a :class:`ServiceError`)."""
 
     code = "hazard_error"
 
     def __init__(self, key: str, *, details: dict[str, Any] | None = None, **params: Any) -> None:
-        self.key = key
-        self.messages = both(key, **params)
-        self.details: dict[str, Any] = details or {}
-        super().__init__(self.messages["en"])
-
-    def message(self, lang: str = "zh") -> str:
-        """The message in ``lang`` (``zh`` or ``en``)."""
-        return self.messages.get(lang, self.messages["zh"])
-
-    def as_dict(self, lang: str = "zh") -> dict[str, Any]:
-        """JSON form: code, message (in ``lang``), both messages and the details."""
-        return {"code": self.code, "message": self.message(lang), "messages": self.messages,
-                **self.details}
+        super().__init__(key, details=details, **params)
 
 
 class InvalidInput(HazardError):
     """A field of the input is missing or wrong; ``field`` names it."""
 
     code = "invalid_input"
+    http_status = 422
 
     def __init__(self, field: str, key: str, *, malformed: bool = False, **params: Any) -> None:
-        self.field = field
         self.malformed = malformed  # the body itself could not be read (HTTP 400, not 422)
+        if malformed:
+            self.http_status = 400
         params.setdefault("field", field)
         super().__init__(key, details={"field": field}, **params)
+        self.field = field
 
 
 class NotFound(HazardError):
     """No hazard (or photo) with that id."""
 
     code = "not_found"
+    http_status = 404
 
 
 class TransitionRefused(HazardError):
     """The action is not allowed in the hazard's current status (or level)."""
 
     code = "transition_refused"
+    http_status = 409
 
     def __init__(self, key: str, *, status: str, action: str, allowed: list[str],
                  **params: Any) -> None:
@@ -70,7 +64,11 @@ class PhotoRefused(HazardError):
     """An uploaded photo is too big or not an image of an accepted type."""
 
     code = "photo_refused"
+    http_status = 422
 
     def __init__(self, key: str, *, too_big: bool = False, **params: Any) -> None:
         self.too_big = too_big
+        if too_big:
+            self.http_status = 413
         super().__init__(key, details={"field": "photo"}, **params)
+        self.field = "photo"

@@ -9,7 +9,7 @@ from typing import Any
 from shapely.geometry import shape
 
 from geo_service.hazards.messages import say
-from geo_service.web.i18n import label
+from geo_service.i18n import label
 
 CSV_COLUMNS = ("id", "category", "severity", "status", "level", "grid", "assignee",
                "description", "reported_at", "due_at", "updated_at", "overdue", "lon", "lat",

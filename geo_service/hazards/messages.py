@@ -1,16 +1,15 @@
 """The hazard API's user-facing words (Chinese first, English second) and how to render them.
 
-Messages are registered with :mod:`geo_service.web.i18n` under ``hz.`` keys, so pages and the API
+Messages are registered with :mod:`geo_service.i18n` under ``hz.`` keys, so pages and the API
 share them. Parameters wrapped in :class:`Term` are vocabulary values or actions and are shown by
 their label in each language.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from geo_service.i18n import Term, Word, both, register_messages, render, say
 
-from geo_service.web.i18n import label, register_messages, translate
+__all__ = ["MESSAGES", "Term", "Word", "both", "render", "say"]
 
 MESSAGES: dict[str, tuple[str, str]] = {
     # actions of the loop
@@ -148,48 +147,3 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 register_messages(MESSAGES)
 
-
-@dataclass(frozen=True)
-class Term:
-    """A vocabulary value (status, level, category...) or an action, shown by its label."""
-
-    value: str
-    action: bool = False
-
-    def render(self, lang: str) -> str:
-        """The label in ``lang``."""
-        if self.action:
-            return translate(f"hz.action.{self.value}", lang)
-        return label(self.value, lang)
-
-
-@dataclass(frozen=True)
-class Word:
-    """Another message (by key) used as a parameter, shown in each language."""
-
-    key: str
-
-    def render(self, lang: str) -> str:
-        """The message in ``lang``."""
-        return translate(self.key, lang)
-
-
-def render(value: Any, lang: str) -> str:
-    """One message parameter in ``lang`` (terms by label, lists joined)."""
-    if isinstance(value, Term | Word):
-        return value.render(lang)
-    if isinstance(value, list | tuple):
-        if not value:
-            return translate("hz.none", lang)
-        return ("、" if lang == "zh" else ", ").join(render(v, lang) for v in value)
-    return str(value)
-
-
-def say(key: str, lang: str, **params: Any) -> str:
-    """The message ``key`` in ``lang`` with its parameters filled in."""
-    return translate(key, lang).format(**{k: render(v, lang) for k, v in params.items()})
-
-
-def both(key: str, **params: Any) -> dict[str, str]:
-    """The message in both languages: ``{"zh": ..., "en": ...}``."""
-    return {lang: say(key, lang, **params) for lang in ("zh", "en")}

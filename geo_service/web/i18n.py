@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from flask import Flask, Response, g, request
 
-from geo_service.vocab import LABELS_ZH
+from geo_service import i18n as words
+from geo_service.i18n import LANGUAGES, MESSAGES, register_messages
 
-LANGUAGES = ("zh", "en")
+__all__ = ["LANGUAGES", "MESSAGES", "current_language", "init_app", "label",
+           "register_messages", "translate"]
+
 COOKIE = "lang"
 
-# key -> (Chinese, English)
-MESSAGES: dict[str, tuple[str, str]] = {
+register_messages({
     "app_title": ("巡防与隐患地图", "Patrol and hazard map"),
     "illustrative": ("示例社区数据为示意，并非实测。",
                      "The sample community is illustrative, not surveyed."),
@@ -42,31 +44,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "zone": ("片区", "Zone"),
     "without_leader": ("无楼栋长", "Without leader"),
     "open_hazards": ("未办结隐患", "Open hazards"),
-}
-
-ENGLISH_LABELS: dict[str, str] = {
-    "in_progress": "in progress",
-    "dirty_alley": "dirty back alley",
-    "dim_lighting": "dim lighting",
-    "peeling_wall": "peeling wall",
-    "leaking_drain": "leaking drain",
-    "fire_risk": "fire risk",
-    "broken_light": "broken streetlight",
-    "broken_camera": "broken camera",
-    "self_built": "self-built house",
-    "factory_compound": "factory compound",
-    "parking": "hard parking",
-    "yes": "lit",
-    "no": "unlit",
-}
-
-
-def register_messages(messages: dict[str, tuple[str, str]]) -> None:
-    """Add a page's own words (key -> (Chinese, English)); a key may be defined only once."""
-    clash = set(messages) & set(MESSAGES)
-    if clash:
-        raise ValueError(f"message keys defined twice: {sorted(clash)}")
-    MESSAGES.update(messages)
+})
 
 
 def current_language() -> str:
@@ -77,21 +55,12 @@ def current_language() -> str:
 
 def translate(key: str, lang: str | None = None) -> str:
     """Interface word for ``key`` in the page language (the key itself when unknown)."""
-    lang = lang or g.get("lang", "zh")
-    pair = MESSAGES.get(key)
-    if pair is None:
-        return key
-    return pair[0] if lang == "zh" else pair[1]
+    return words.translate(key, lang or g.get("lang", "zh"))
 
 
 def label(value: str | None, lang: str | None = None) -> str:
-    """Display word for a vocabulary value (``alley`` -> 背街小巷 / back alley)."""
-    if value is None:
-        return ""
-    lang = lang or g.get("lang", "zh")
-    if lang == "zh":
-        return LABELS_ZH.get(value, value)
-    return ENGLISH_LABELS.get(value, value.replace("_", " "))
+    """Display word for a vocabulary value in the page language."""
+    return words.label(value, lang or g.get("lang", "zh"))
 
 
 def init_app(app: Flask) -> None:
