@@ -68,6 +68,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "hz.photo_type": ("照片必须是 JPEG、PNG 或 WebP 图片。",
                       "The photo must be a JPEG, PNG or WebP image."),
     "hz.photo_empty": ("照片文件是空的。", "The photo file is empty."),
+    "hz.photo_too_many_pixels": ("照片像素太多（{width}×{height}，最多 {limit_mp} 百万像素）。",
+                                 "The photo has too many pixels ({width}x{height}; at most "
+                                 "{limit_mp} megapixels)."),
     "hz.too_large": ("请求太大。", "The request is too large."),
     # duplicates and replays
     "hz.duplicate": ("附近 {radius} 米内已有同类未办结隐患，可能重复。确认不是同一问题请设 "

@@ -1,9 +1,12 @@
-"""Photo uploads: size-limited, type-checked by content, stored under a random name.
+"""Photo uploads: size-limited, type-checked by content, re-encoded, stored under a random name.
 
-A photo is accepted when its first bytes are those of a JPEG, PNG or WebP file (and, when
-Pillow is installed, when Pillow can verify it as that format). It is stored as
+A photo is accepted when its first bytes are those of a JPEG, PNG or WebP file and Pillow
+verifies it as that format, within a byte limit and a pixel limit (a small file can hold a
+huge image). It is then decoded and encoded again from its pixels alone, so no metadata block
+of the phone's file survives: no EXIF (GPS position, phone model, time), no XMP, no ICC
+profile, no comments or text chunks. Only that clean copy is stored, as
 ``<data_dir>/uploads/<32 hex digits>.<ext>``; the name is kept on the hazard and the file is
-served back by hazard id, so no path ever comes from a user.
+served back by hazard id, so no path ever comes from a user and the original is never served.
 """
 
 from __future__ import annotations
@@ -12,14 +15,20 @@ import io
 import os
 import re
 import secrets
+import warnings
 from pathlib import Path
 from typing import IO
+
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from geo_service.config import Settings
 from geo_service.hazards.errors import NotFound, PhotoRefused
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 MAX_BYTES_ENV = "GEO_SERVICE_MAX_PHOTO_BYTES"
+DEFAULT_MAX_PIXELS = 40_000_000
+MAX_PIXELS_ENV = "GEO_SERVICE_MAX_PHOTO_PIXELS"
+JPEG_QUALITY = 88
 NAME = re.compile(r"\A[0-9a-f]{32}\.(jpg|png|webp)\Z")
 MIME = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 PILLOW_FORMAT = {"jpg": "JPEG", "png": "PNG", "webp": "WEBP"}
@@ -33,6 +42,16 @@ def max_bytes(settings: Settings | None = None) -> int:
         return int(raw) if raw else DEFAULT_MAX_BYTES
     except ValueError:
         return DEFAULT_MAX_BYTES
+
+
+def max_pixels(settings: Settings | None = None) -> int:
+    """The pixel limit: ``Settings.extra['max_photo_pixels']``, the environment, or 40 MP."""
+    raw = (settings.extra.get("max_photo_pixels") if settings else None) or os.environ.get(
+        MAX_PIXELS_ENV)
+    try:
+        return int(raw) if raw else DEFAULT_MAX_PIXELS
+    except ValueError:
+        return DEFAULT_MAX_PIXELS
 
 
 def uploads_dir(settings: Settings) -> Path:
@@ -51,19 +70,43 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
-def pillow_agrees(data: bytes, ext: str) -> bool:
-    """True when Pillow verifies the image as ``ext`` (or Pillow is not installed)."""
+def decoded_size(data: bytes, ext: str) -> tuple[int, int] | None:
+    """Width and height when Pillow verifies the image as ``ext``, else None.
+
+    Only the header is read for the size; ``verify`` checks the file's structure without
+    decoding its pixels, so a decompression bomb is never expanded here.
+    """
     try:
-        from PIL import Image, UnidentifiedImageError
-    except ImportError:
-        return True
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            fmt = image.format
-            image.verify()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit
+            with Image.open(io.BytesIO(data)) as image:
+                fmt, size = image.format, image.size
+                image.verify()
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-        return False
-    return fmt == PILLOW_FORMAT[ext]
+        return None
+    return size if fmt == PILLOW_FORMAT[ext] else None
+
+
+def reencoded(data: bytes, ext: str) -> bytes:
+    """The image encoded again from its pixels: upright (the EXIF orientation applied), with
+    no EXIF, XMP, ICC profile, comment or text chunk of the original."""
+    with Image.open(io.BytesIO(data)) as image:
+        upright = ImageOps.exif_transpose(image)
+        pixels = upright.convert("RGBA" if _has_alpha(upright) else "RGB")
+    pixels.info = {}
+    out = io.BytesIO()
+    if ext == "jpg":
+        pixels.convert("RGB").save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
+    elif ext == "png":
+        pixels.save(out, "PNG", optimize=True)
+    else:
+        pixels.save(out, "WEBP", quality=JPEG_QUALITY)
+    return out.getvalue()
+
+
+def _has_alpha(image: Image.Image) -> bool:
+    """Whether the image has transparency worth keeping."""
+    return image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
 
 
 def read_limited(stream: IO[bytes], limit: int) -> bytes:
@@ -74,25 +117,32 @@ def read_limited(stream: IO[bytes], limit: int) -> bytes:
     return data
 
 
-def check(data: bytes, limit: int = DEFAULT_MAX_BYTES) -> str:
-    """Refuse an empty, too big or non-image photo; return its extension."""
+def check(data: bytes, limit: int = DEFAULT_MAX_BYTES, pixels: int | None = None) -> str:
+    """Refuse an empty, too big (bytes or pixels) or non-image photo; return its extension."""
     if not data:
         raise PhotoRefused("hz.photo_empty")
     if len(data) > limit:
         raise PhotoRefused("hz.photo_too_big", too_big=True, limit_mb=round(limit / 2**20, 1))
     ext = sniff(data)
-    if ext is None or not pillow_agrees(data, ext):
+    size = decoded_size(data, ext) if ext else None
+    if ext is None or size is None:
         raise PhotoRefused("hz.photo_type")
+    pixels = max_pixels() if pixels is None else pixels
+    if size[0] * size[1] > pixels:
+        raise PhotoRefused("hz.photo_too_many_pixels", width=size[0], height=size[1],
+                           limit_mp=round(pixels / 1e6, 1))
     return ext
 
 
 def save(data: bytes, ext: str, folder: Path) -> str:
-    """Write a checked photo under a fresh random name; return the name."""
+    """Re-encode a checked photo (dropping every metadata block) and write it under a fresh
+    random name; return the name."""
+    clean = reencoded(data, ext)
     folder.mkdir(parents=True, exist_ok=True)
     name = f"{secrets.token_hex(16)}.{ext}"
     path = folder / name
     with open(path, "xb") as out:  # never overwrite
-        out.write(data)
+        out.write(clean)
     return name
 
 
