@@ -30,7 +30,7 @@ def test_a_file_swapped_in_every_row_is_refused_and_stores_nothing(cli, engine: 
     rows = [f"L{i},{KOTKA[1] + i * 1e-4:.6f},{KOTKA[0] + i * 1e-4:.6f}" for i in range(12)]
     swapped = tmp_path / "lamps.csv"
     swapped.write_text("id,lon,lat\n" + "\n".join(rows) + "\n")  # lat under lon, lon under lat
-    refused = cli("load", "lights", str(swapped))
+    refused = cli("load", "lights", str(swapped), "--crs", "4326")
     assert refused.exit_code != 0
     message = str(refused.exception) + refused.output
     assert "swapped in the whole file" in message and "swap the lon/lat columns" in message
