@@ -161,6 +161,10 @@ class Street(Base):
     street_class: Mapped[str] = mapped_column(String(32))
     width_m: Mapped[float | None] = mapped_column(Float)
     lit: Mapped[str] = mapped_column(String(16), server_default=Lit.UNKNOWN.value)
+    #: The level the street lies on: 0 on the ground, above for bridges, below for tunnels
+    #: (OSM ``layer``, else ``bridge`` 1 / ``tunnel`` -1). Streets of different levels are
+    #: never joined where they cross.
+    level: Mapped[int] = mapped_column(Integer, server_default="0")
     length_m: Mapped[float] = mapped_column(Float)
     source: Mapped[int] = mapped_column(ForeignKey("street_nodes.id"), index=True)
     target: Mapped[int] = mapped_column(ForeignKey("street_nodes.id"), index=True)

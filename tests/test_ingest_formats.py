@@ -160,12 +160,20 @@ def test_csv_with_chinese_lon_lat_columns(tmp_path: Path) -> None:
     assert frame.geometry.iloc[1].equals(shapely.Point(106.831, 27.521))
 
 
-def test_csv_without_crs_asks_for_crs(tmp_path: Path) -> None:
+def test_csv_of_x_y_without_crs_asks_for_crs(tmp_path: Path) -> None:
     path = tmp_path / "lights.csv"
-    path.write_text("id,lon,lat\nL1,106.83,27.52\n", encoding="utf-8")
+    path.write_text("id,x,y\nL1,106.83,27.52\n", encoding="utf-8")
     with pytest.raises(CRSError) as caught:
         read_layer(path, "lights")
     assert "--crs" in str(caught.value) and "--crs 4326 or --crs gcj02" in str(caught.value)
+
+
+def test_csv_of_degree_columns_needs_no_crs(tmp_path: Path) -> None:
+    path = tmp_path / "lights.csv"
+    path.write_text("id,经度,纬度\nL1,106.83,27.52\nL2,106.831,27.521\n", encoding="utf-8")
+    data = read_layer(path, "lights")
+    assert data.frame.geometry.iloc[0].equals(shapely.Point(106.83, 27.52))
+    assert any("WGS-84" in p.reason and "gcj02" in p.reason for p in data.problems)
 
 
 def test_csv_in_gbk_reads_with_encoding(tmp_path: Path) -> None:

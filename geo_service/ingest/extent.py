@@ -23,6 +23,9 @@ SPREAD_FACTOR = 3.0
 #: A reference area is used when the file's median centre lies within this distance of it.
 REFERENCE_REACH_M = 5000.0
 SWAPPED = "latitude and longitude look swapped"
+ALL_SWAPPED = ("latitude and longitude are swapped in the whole file: the file lies {far:.0f} km "
+               "from {where}, and {near:.1f} km from it with the two exchanged; swap the "
+               "lon/lat columns (or x and y) and load it again")
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,26 @@ def in_lonlat_range(geometries: np.ndarray) -> np.ndarray:
                 & (bounds[:, 1] >= -90) & (bounds[:, 3] <= 90))
 
 
+def _refuse_if_all_swapped(kept: gpd.GeoSeries, bulk: Bulk, reference_area: BaseGeometry,
+                           gap_m: float, report: Reporter) -> bool:
+    """Reject every feature when the whole file lies far from the reference area but within
+    reach of it with longitude and latitude exchanged; True when it did."""
+    swapped = swap_lonlat(kept.values)
+    if not in_lonlat_range(swapped).all():
+        return False
+    swapped_bulk = bulk_of(swapped)
+    if swapped_bulk is None:
+        return False
+    centre = np.array([shapely.Point(swapped_bulk.lon, swapped_bulk.lat)], dtype=object)
+    near = float(swapped_bulk.distance_m(centre, reference_area)[0])
+    if near > REFERENCE_REACH_M:
+        return False
+    reason = ALL_SWAPPED.format(far=gap_m / 1000, near=near / 1000, where="the community")
+    for index in kept.index:
+        report.reject(index, "geometry", reason)
+    return True
+
+
 def check_extent(geometries: gpd.GeoSeries, report: Reporter,
                  reference_area: BaseGeometry | None = None, *, lonlat_source: bool = False
                  ) -> None:
@@ -97,6 +120,8 @@ def check_extent(geometries: gpd.GeoSeries, report: Reporter,
         gap = float(bulk.distance_m(centre, reference_area)[0])
         if gap <= REFERENCE_REACH_M:
             area, where = reference_area, "the reference area"
+        elif lonlat_source and _refuse_if_all_swapped(kept, bulk, reference_area, gap, report):
+            return
         else:
             report.warn(None, None, f"the file lies {gap / 1000:.1f} km from the reference area; "
                                     f"it is checked against its own extent")

@@ -62,8 +62,8 @@ def _lines(frame: gpd.GeoDataFrame, metric: pyproj.CRS) -> tuple[pd.DataFrame, l
                     & (shapely.get_num_coordinates(lonlat.geometry.values) >= 2)]
     lonlat = lonlat.reset_index(drop=True)
     projected = lonlat.geometry.set_crs(WGS84, allow_override=True).to_crs(metric)
-    layers = (lonlat["layer"].map(_layer_number) if "layer" in lonlat.columns
-              else [0] * len(lonlat))
+    column = next((c for c in ("level", "layer") if c in lonlat.columns), None)
+    layers = lonlat[column].map(_layer_number) if column else [0] * len(lonlat)
     lines = [_Line(shapely.get_coordinates(m), shapely.get_coordinates(g), layer)
              for m, g, layer in zip(projected.values, lonlat.geometry.values, layers,
                                     strict=True)]
@@ -72,8 +72,9 @@ def _lines(frame: gpd.GeoDataFrame, metric: pyproj.CRS) -> tuple[pd.DataFrame, l
 
 def _crossing_points(geometries: np.ndarray, layers: list[int]
                      ) -> list[tuple[int, int, np.ndarray]]:
-    """Where two lines meet: (line a, line b, points). Lines on different OSM layers only
-    meet at an end of one of them (a bridge does not touch the road under it)."""
+    """Where two lines meet: (line a, line b, points). Lines on different levels only meet
+    at an end of one of them (a bridge does not touch the road under it, a tunnel not the
+    path above it, but a bridge's end joins the road it leads to)."""
     tree = shapely.STRtree(geometries)
     a, b = tree.query(geometries, predicate="intersects")
     keep = a < b
@@ -96,7 +97,7 @@ def _crossing_points(geometries: np.ndarray, layers: list[int]
 
 
 def _layer_number(value: object) -> int:
-    """OSM ``layer`` as a number; blank or unreadable is ground level (0)."""
+    """A level (or OSM ``layer``) as a number; blank or unreadable is ground level (0)."""
     try:
         return int(float(str(value)))
     except ValueError:

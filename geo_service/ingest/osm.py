@@ -106,6 +106,7 @@ def _streets(frame: gpd.GeoDataFrame, rows: _Rows) -> None:
             "width_m": rows.read(source_id, "width_m", "width", osm_tags.length_m,
                                  tags.get("width") or tags.get("est_width")),
             "lit": osm_tags.lit(tags),
+            "level": osm_tags.level(tags),
         })
 
 

@@ -98,6 +98,21 @@ def street_class(tags: Tags) -> StreetClass | None:
     return HIGHWAY_CLASSES.get(highway)
 
 
+def level(tags: Tags) -> int:
+    """The level a way lies on: its ``layer`` (a whole number), else 1 for a ``bridge`` and
+    -1 for a ``tunnel`` (as OSM's convention implies), else 0 (the ground)."""
+    raw = tags.get("layer", "").strip().replace("+", "")
+    try:
+        return max(-10, min(10, round(float(raw.split(";")[0]))))
+    except ValueError:
+        pass
+    if tags.get("bridge", "no").strip().lower() not in ("", "no"):
+        return 1
+    if tags.get("tunnel", "no").strip().lower() not in ("", "no"):
+        return -1
+    return 0
+
+
 def lit(tags: Tags) -> Lit:
     """``lit``: yes (also 24/7, automatic ...), no, or unknown."""
     value = tags.get("lit", "").strip().lower()

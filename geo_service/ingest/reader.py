@@ -53,7 +53,8 @@ def read_layer(path: str | Path, layer: str, *, crs: str | None = None,
     else:
         source = open_source(path, layer, encoding=encoding, source_layer=source_layer)
         source_crs, note = resolve_crs(source.crs, crs, source.file)
-        notes = [*source.notes, *([note] if note else [])]
+        inferred = [source.crs_note] if source.crs_note and crs is None else []
+        notes = [*source.notes, *inferred, *([note] if note else [])]
         data = validate(source.frame, layer, file=source.file, source_crs=source_crs,
                         reference_area=reference_area, notes=notes,
                         missing_reasons=source.geometry_reasons)

@@ -85,6 +85,8 @@ FIELDS: dict[str, tuple[Field, ...]] = {
               StreetClass, default=StreetClass.OTHER),
         Field("width_m", "float", ("width", "宽度", "路宽", "道路宽度"), minimum=0),
         Field("lit", "enum", ("照明", "是否照明", "有无照明", "路灯"), Lit, default=Lit.UNKNOWN),
+        Field("level", "int", ("layer", "z_level", "层", "层级", "所在层"), default="0",
+              minimum=-10, maximum=10),
     ),
     "lights": (
         SOURCE_ID,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import pyproj
@@ -33,6 +34,11 @@ FORMATS: dict[str, str] = {
 }
 LON_NAMES = ("lon", "lng", "long", "longitude", "x", "经度")
 LAT_NAMES = ("lat", "latitude", "y", "纬度")
+#: Column names that can only mean degrees: such a CSV needs no --crs (x and y may be metres).
+WGS84_CRS = pyproj.CRS.from_epsg(4326)
+DEGREE_NAMES = frozenset({"lon", "lng", "long", "longitude", "经度", "lat", "latitude", "纬度"})
+DEGREES_NOTE = ("lon/lat columns read as WGS-84 degrees (EPSG:4326); for coordinates taken "
+                "from a Chinese web map declare --crs gcj02")
 ENCODING_HINT = "declare it with --encoding, e.g. --encoding GBK"
 
 
@@ -46,6 +52,7 @@ class RawSource:
     format: str
     notes: list[str] = field(default_factory=list)  # file-level warnings
     geometry_reasons: dict[int, str] = field(default_factory=dict)  # why a geometry is missing
+    crs_note: str | None = None  # how ``crs`` was inferred, when the file does not say it
 
 
 def format_of(path: str | Path) -> str:
@@ -53,11 +60,26 @@ def format_of(path: str | Path) -> str:
     path = Path(path)
     if not path.exists():
         raise SourceError(path.name, f"file not found: {path}")
+    if _is_empty(path):
+        raise SourceError(path.name, "the file is empty: there is nothing to load; check that "
+                                     "it was exported or copied completely")
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
         known = ", ".join(FORMATS)
         raise SourceError(path.name, f"unknown format '{suffix or path.name}' (known: {known})")
     return FORMATS[suffix]
+
+
+def _is_empty(path: Path) -> bool:
+    """A file of no bytes, or of white space only."""
+    if not path.is_file():
+        return False
+    size = path.stat().st_size
+    if size == 0:
+        return True
+    if size > 4096:
+        return False
+    return not path.read_bytes().strip()
 
 
 def open_source(path: str | Path, layer: str, *, encoding: str | None = None,
@@ -136,7 +158,11 @@ def _gpx_layers(file: str, layer: str, available: list[str]) -> list[str]:
 
 
 def _open_csv(path: Path, encoding: str | None, notes: list[str]) -> RawSource:
-    """A CSV's rows with points from its lon/lat columns (or GDAL's WKT column); no CRS."""
+    """A CSV's rows with points from its lon/lat columns (or GDAL's WKT column).
+
+    Columns named as degrees (lon/longitude/经度 and lat/latitude/纬度) holding values within
+    the degree ranges are WGS-84; with x/y or a WKT column the CRS must be declared.
+    """
     table = _read(path, path.name, encoding=encoding)
     geometry = table.geometry.values if isinstance(table, gpd.GeoDataFrame) else None
     attributes = pd.DataFrame(table.drop(columns="geometry", errors="ignore"))
@@ -157,8 +183,22 @@ def _open_csv(path: Path, encoding: str | None, notes: list[str]) -> RawSource:
             reasons[int(position)] = (f"lon/lat missing or not numbers ({lon_column}="
                                       f"{row[lon_column]!r}, {lat_column}={row[lat_column]!r})")
         attributes = attributes.drop(columns=[lon_column, lat_column])
+        if _degrees(lon_column, lat_column, lon, lat):
+            frame = gpd.GeoDataFrame(attributes.reset_index(drop=True), geometry=list(geometry))
+            return RawSource(frame, WGS84_CRS, path.name, "CSV", notes, reasons,
+                             crs_note=DEGREES_NOTE)
     frame = gpd.GeoDataFrame(attributes.reset_index(drop=True), geometry=list(geometry))
     return RawSource(frame, None, path.name, "CSV", notes, reasons)
+
+
+def _degrees(lon_column: str, lat_column: str, lon: np.ndarray, lat: np.ndarray) -> bool:
+    """Whether both columns are named as degrees and every number fits a longitude and a
+    latitude (a swapped file still passes here and is caught by the extent check)."""
+    if {normalise(lon_column), normalise(lat_column)} - DEGREE_NAMES:
+        return False
+    known = ~(np.isnan(lon) | np.isnan(lat))
+    return bool(known.any() and (np.abs(lon[known]) <= 180).all()
+                and (np.abs(lat[known]) <= 180).all())
 
 
 def _guess_shapefile_encoding(path: Path) -> str | None:

@@ -17,6 +17,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 import shapely
+from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, Table, select, text
 from sqlalchemy.dialects.postgresql import insert
@@ -284,30 +285,44 @@ def append_history(conn: Connection, hazard_id: int, history: Any) -> int:
 
 
 def store_streets(conn: Connection, data: LayerData, *, snap_m: float = 0.5) -> LoadSummary:
-    """Node the file's streets together with those already stored, and update the graph.
+    """Node the file's streets together with the stored streets around them, and update the
+    graph there.
 
-    Streets from other files stay, split where the new ones cross them. A segment that comes
-    out the same (source id and geometry) keeps its id, and so does every node at the same
-    place, so what refers to street ids (patrol logs) survives a reload, and loading the same
-    file twice changes nothing.
+    Only stored streets within :data:`NODING_MARGIN_DEG` of the file's extent (with the other
+    parts of their source) are noded with it, in a metric CRS chosen for that neighbourhood:
+    streets elsewhere (another community, a city far away) are not read, moved or measured
+    again. Streets of other files nearby stay,
+    split where the new ones cross them on the same level. A segment that comes out the same
+    (source id and geometry) keeps its id, and so does every node at the same place, so what
+    refers to street ids (patrol logs) survives a reload, and loading the same file twice
+    changes nothing. Stored lengths are geodesic (on the WGS-84 ellipsoid), whatever CRS the
+    noding ran in.
     """
     ids = [str(i) for i in data.frame["source_id"]]
+    window = noding_window(data.frame)
     kept = gpd.read_postgis(
-        text("SELECT source_id, name, street_class, width_m, lit, source_file, geom "
-             "FROM streets WHERE NOT (source_id = ANY(:ids)) ORDER BY source_id, part"),
-        conn, geom_col="geom", params={"ids": ids}).rename_geometry("geometry")
+        text("SELECT source_id, name, street_class, width_m, lit, level, source_file, geom "
+             f"FROM streets WHERE NOT (source_id = ANY(:ids)) AND {IN_WINDOW} "
+             "ORDER BY source_id, part"),
+        conn, geom_col="geom", params={"ids": ids, **window}).rename_geometry("geometry")
     incoming = data.frame.assign(source_file=data.source)
-    columns = ["source_id", "name", "street_class", "width_m", "lit", "source_file", "geometry"]
+    if "level" not in incoming.columns:
+        incoming = incoming.assign(level=0)
+    columns = ["source_id", "name", "street_class", "width_m", "lit", "level", "source_file",
+               "geometry"]
     combined = gpd.GeoDataFrame(pd.concat([kept[columns], incoming[columns]], ignore_index=True),
                                 geometry="geometry", crs=SRID)
     network = node_streets(combined, metric_crs=metric_crs_for(combined), snap_m=snap_m)
     segments = network.segments.sort_values(["source_id", "part"]).reset_index(drop=True)
     segments["part"] = segments.groupby("source_id").cumcount()
+    segments["length_m"] = geodesic_lengths(segments.geometry.values)
 
     node_id = stored_node_ids(conn, network.nodes)
     known = {(source_id, shapely.from_wkb(bytes(wkb)).wkb): street_id
              for street_id, source_id, wkb in conn.execute(text(
-                 "SELECT id, source_id, ST_AsBinary(geom) FROM streets")).all()}
+                 "SELECT id, source_id, ST_AsBinary(geom) FROM streets "
+                 f"WHERE source_id = ANY(:ids) OR {IN_WINDOW}"),
+                 {"ids": ids, **window}).all()}
     table = Street.__table__
     before = streets_fingerprint(conn)
     matched: list[tuple[int, dict[str, Any]]] = []
@@ -317,6 +332,7 @@ def store_streets(conn: Connection, data: LayerData, *, snap_m: float = 0.5) -> 
             "source_id": str(record["source_id"]), "part": int(record["part"]),
             "name": plain("name", record["name"]), "street_class": record["street_class"],
             "width_m": plain("width_m", record["width_m"]), "lit": record["lit"],
+            "level": int(record["level"]) if pd.notna(record["level"]) else 0,
             "length_m": float(record["length_m"]), "source": node_id[int(record["source"])],
             "target": node_id[int(record["target"])], "source_file": record["source_file"],
             "geom": ewkt(record["geometry"])}
@@ -349,6 +365,26 @@ def store_streets(conn: Connection, data: LayerData, *, snap_m: float = 0.5) -> 
         f"street graph: {len(segments)} segments, {len(network.nodes)} nodes, "
         f"{total_km:.1f} km, {len(network.components)} connected piece(s)")
     return summary
+
+
+#: Stored streets this close (degrees, about 200 m) to a new file's extent are noded with it.
+NODING_MARGIN_DEG = 0.002
+#: Every part of a source that has a part in the window (parts are numbered per source).
+IN_WINDOW = ("source_id IN (SELECT source_id FROM streets WHERE "
+             "geom && ST_MakeEnvelope(:west, :south, :east, :north, 4326))")
+GEOD = Geod(ellps="WGS84")
+
+
+def noding_window(frame: gpd.GeoDataFrame) -> dict[str, float]:
+    """The file's lon/lat extent widened by :data:`NODING_MARGIN_DEG`."""
+    west, south, east, north = frame.to_crs(SRID).total_bounds
+    return {"west": west - NODING_MARGIN_DEG, "south": south - NODING_MARGIN_DEG,
+            "east": east + NODING_MARGIN_DEG, "north": north + NODING_MARGIN_DEG}
+
+
+def geodesic_lengths(lines: Any) -> list[float]:
+    """Length in metres of each lon/lat line on the WGS-84 ellipsoid."""
+    return [float(GEOD.geometry_length(line)) for line in lines]
 
 
 def stored_node_ids(conn: Connection, nodes: gpd.GeoDataFrame) -> dict[int, int]:
@@ -390,7 +426,7 @@ def tuple_values(values: dict[str, Any]) -> Any:
 def streets_fingerprint(conn: Connection) -> list[tuple[Any, ...]]:
     """The stored graph as comparable tuples (to tell whether a reload changed anything)."""
     return [tuple(r) for r in conn.execute(text(
-        "SELECT source_id, part, name, street_class, width_m, lit, source, target, "
+        "SELECT source_id, part, name, street_class, width_m, lit, level, source, target, "
         "ST_AsEWKT(geom) FROM streets ORDER BY id")).all()]
 
 
