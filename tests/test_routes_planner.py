@@ -63,7 +63,8 @@ def test_routes_are_closed_walks_covering_every_street(inputs_for, in_area, team
     if teams == 1:
         assert s["total_m"] == pytest.approx(s["one_team_m"], abs=0.1)
     else:
-        assert s["bound_m"] >= s["one_team_bound_m"] / teams
+        # both figures are rounded to the centimetre, so their quotient may sit 0.005 m above
+        assert s["bound_m"] >= s["one_team_bound_m"] / teams - 0.01
         assert s["longest_m"] <= 1.15 * s["bound_m"]
     stops = [stop for r in plan.routes for stop in r.stops]
     assert {st.ref_id for st in stops} <= {p.ref_id for p in inputs.hazards}
