@@ -58,6 +58,11 @@ class _Rows:
         self.records: list[dict[str, Any]] = []
         self.positions: list[int] = []
         self.warnings: list[Problem] = []
+        self.left_out: list[Problem] = []
+
+    def leave_out(self, source_id: str, reason: str) -> None:
+        """A source feature that is deliberately not taken as this layer."""
+        self.left_out.append(Problem(self.file, f"id={source_id}", None, reason, "warning"))
 
     def read(self, source_id: str, field: str, tag: str, parse: Callable[[Any], Any],
              value: Any) -> Any:
@@ -96,9 +101,12 @@ def _buildings(frame: gpd.GeoDataFrame, rows: _Rows) -> None:
 def _streets(frame: gpd.GeoDataFrame, rows: _Rows) -> None:
     for position, tags in _tags(frame):
         street_class = osm_tags.street_class(tags)
-        if street_class is None:
-            continue
         source_id = osm_tags.osm_source_id("way", frame["osm_id"].iat[position])
+        if street_class is None:
+            reason = osm_tags.left_out_reason(tags)
+            if reason is not None:
+                rows.leave_out(source_id, f"left out: {reason}")
+            continue
         rows.add(position, {
             "source_id": source_id,
             "name": tags.get("name"),
@@ -152,9 +160,11 @@ def _layer(features: gpd.GeoDataFrame, layer: str, file: str,
     geometry = features.geometry.values[rows.positions] if rows.positions else []
     raw = gpd.GeoDataFrame(table, geometry=list(geometry), crs=WGS84)
     broken = {i: BROKEN for i in raw.index[raw.geometry.isna()]}
-    return validate(raw, layer, file=file, source_crs=SourceCRS(WGS84),
+    data = validate(raw, layer, file=file, source_crs=SourceCRS(WGS84),
                     reference_area=reference_area, earlier=rows.warnings,
                     missing_reasons=broken, index_labels=False)
+    data.left_out = rows.left_out
+    return data
 
 
 def _check_osm(path: str | Path) -> Path:

@@ -98,6 +98,22 @@ def street_class(tags: Tags) -> StreetClass | None:
     return HIGHWAY_CLASSES.get(highway)
 
 
+#: The rule a left-out way broke, as the load report states it.
+LEFT_OUT_RULE = ("highway values that are not walked streets here (motorways, platforms, "
+                 "construction and other values outside the street classes) and highway areas")
+
+
+def left_out_reason(tags: Tags) -> str | None:
+    """Why a way tagged ``highway`` is not stored as a street, or None when it is one (or has
+    no ``highway`` tag at all, so was never a candidate)."""
+    highway = tags.get("highway")
+    if highway is None or street_class(tags) is not None:
+        return None
+    if tags.get("area") == "yes":
+        return f"highway={highway} with area=yes is an area, not a street"
+    return f"highway={highway} is not a walked street for this service"
+
+
 def level(tags: Tags) -> int:
     """The level a way lies on: its ``layer`` (a whole number), else 1 for a ``bridge`` and
     -1 for a ``tunnel`` (as OSM's convention implies), else 0 (the ground)."""

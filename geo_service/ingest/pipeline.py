@@ -26,6 +26,9 @@ class LayerData:
     frame: gpd.GeoDataFrame
     problems: list[Problem] = field(default_factory=list)
     source: str = ""
+    #: Source features deliberately not taken as this layer (e.g. OSM ways that are not
+    #: streets), one warning each, so the load report can count and list them.
+    left_out: list[Problem] = field(default_factory=list)
 
     @property
     def rejected(self) -> list[Problem]:

@@ -35,6 +35,14 @@ class Problem:
         return f"{where}: {self.action}: {self.reason}"
 
 
+def what_happened(problem: Problem) -> str:
+    """The feature's fate in one word for reports: rejected, repaired, skipped or warning
+    (a warning whose reason starts with "skipped" dropped the feature without failing the load)."""
+    if problem.action == "warning" and problem.reason.startswith("skipped"):
+        return "skipped"
+    return problem.action
+
+
 class IngestError(Exception):
     """A file could not be ingested; ``problems`` says why.
 

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Table, select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from geo_service.ingest import LayerData, Problem, metric_crs_for, node_streets
+from geo_service.ingest.problems import what_happened
 from geo_service.models import (
     Building,
     Camera,
@@ -76,16 +77,29 @@ class LoadSummary:
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
-    def lines(self, most: int = 10) -> list[str]:
-        """Human-readable report lines, listing at most ``most`` problems then a count."""
+    left_out: list[Problem] = field(default_factory=list)
+
+    def lines(self, most: int = 10, report: str | None = None) -> list[str]:
+        """Human-readable report lines: the counts, every kind of problem with how many, the
+        first ``most`` problems, and where the full list is (``report``, a CSV path)."""
         head = (f"{self.layer}: {self.inserted} new, {self.updated} updated, "
                 f"{self.unchanged} unchanged (from {self.source})")
-        shown = [f"  {problem}" for problem in self.problems[:most]]
-        rest = Counter(problem.action for problem in self.problems[most:])
-        if rest:
-            counts = ", ".join(f"{n} {action}" for action, n in sorted(rest.items()))
-            shown.append(f"  ... and {sum(rest.values())} more ({counts})")
-        return [head, *(f"  {note}" for note in self.notes), *shown]
+        lines = [head, *(f"  {note}" for note in self.notes)]
+        if self.problems:
+            counts = Counter(what_happened(problem) for problem in self.problems)
+            lines.append("  " + ", ".join(f"{n} {kind}{'s' if kind == 'warning' and n > 1 else ''}"
+                                          for kind, n in sorted(counts.items())))
+        if self.left_out:
+            by_reason = Counter(p.reason.removeprefix("left out: ") for p in self.left_out)
+            listed = "; ".join(f"{n} x {reason}" for reason, n in by_reason.most_common())
+            lines.append(f"  {len(self.left_out)} source features left out ({listed})")
+        lines += [f"  {problem}" for problem in self.problems[:most]]
+        hidden = len(self.problems) - min(most, len(self.problems)) + len(self.left_out)
+        if hidden:
+            where = (f"all of them are in {report}" if report else
+                     "add --report FILE.csv to list every one")
+            lines.append(f"  ... {hidden} more not shown here; {where}")
+        return lines
 
 
 # -- value conversion ------------------------------------------------------------------------
@@ -440,6 +454,7 @@ def store_layer(conn: Connection, data: LayerData, community_name: str) -> LoadS
         summary = store_hazards(conn, data)
     else:
         summary = store_points_or_polygons(conn, data)
+    summary.left_out = list(data.left_out)
     assign_grids(conn)
     return summary
 
