@@ -84,11 +84,15 @@ def db_status(settings: Settings) -> None:
 @click.option("--encoding", help="Text encoding of attribute tables, e.g. GBK.")
 @click.option("--source-layer", help="Layer to read inside a multi-layer file.")
 @click.option("--skip-invalid", is_flag=True, help="Store the valid features, list the rest.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write every rejected, skipped, repaired or left-out feature to this CSV.")
 @click.pass_obj
 def load(settings: Settings, layer: str, path: Path | None, crs: str | None,
-         encoding: str | None, source_layer: str | None, skip_invalid: bool) -> None:
+         encoding: str | None, source_layer: str | None, skip_invalid: bool,
+         report_path: Path | None) -> None:
     """Load a file as LAYER (grids, buildings, streets, lights, cameras, hazards, osm),
     or the sample community with ``load sample``. One transaction: all or nothing."""
+    from geo_service.ingest.report import report_rows, write_report
     from geo_service.load import load_file, load_sample
 
     engine = ready_engine(settings)
@@ -98,11 +102,21 @@ def load(settings: Settings, layer: str, path: Path | None, crs: str | None,
     else:
         if path is None:
             raise click.UsageError(f"load {layer} needs a PATH")
-        summaries = load_file(engine, layer, path, community_name=settings.community_name,
-                              crs=crs, encoding=encoding, source_layer=source_layer,
-                              skip_invalid=skip_invalid, progress=echo_err)
+        try:
+            summaries = load_file(engine, layer, path, community_name=settings.community_name,
+                                  crs=crs, encoding=encoding, source_layer=source_layer,
+                                  skip_invalid=skip_invalid, progress=echo_err)
+        except IngestError as error:
+            if report_path is not None:  # nothing was stored; the report says why, all of it
+                write_report(report_path, report_rows(layer, error.problems))
+                echo_err(f"every finding is listed in {report_path}")
+            raise
+    if report_path is not None:
+        written = write_report(report_path, [row for s in summaries for row in report_rows(
+            s.layer, s.problems, s.left_out)])
+        echo_err(f"{written} findings written to {report_path}")
     for summary in summaries:
-        for line in summary.lines():
+        for line in summary.lines(report=None if report_path is None else str(report_path)):
             click.echo(line)
 
 

