@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import importlib.util
+import json
 from pathlib import Path
 
 from geo_service.ingest.report import report_rows, write_report
@@ -68,3 +69,19 @@ def test_load_report_option_writes_the_csv_for_a_stored_and_for_a_refused_load(
     assert rejected == {("#0 (id=L1)", "height_m", "value -3 is negative"),
                         ("#1 (id=L2)", "height_m", "value 'x' is not a number")}
     assert all(r["file"] == "lights.csv" for r in rows)
+
+
+def test_a_reader_warning_becomes_a_report_line_not_stderr_noise(cli, tmp_path) -> None:  # noqa: ANN001
+    point = {"type": "Point", "coordinates": [106.9, 27.7]}
+    features = [{"type": "Feature", "id": 1, "properties": {"id": name}, "geometry": point}
+                for name in ("L1", "L2")]  # two features with the same GeoJSON id: GDAL warns
+    path = tmp_path / "lights.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    report = tmp_path / "r.csv"
+    result = cli("load", "lights", str(path), "--report", str(report))
+    assert result.exit_code == 0, result.output
+    assert "RuntimeWarning" not in result.output
+    with report.open(encoding="utf-8-sig", newline="") as handle:
+        reasons = [r["reason"] for r in csv.DictReader(handle)]
+    assert any(r.startswith("the file reader warned: Several features with id = 1")
+               for r in reasons), reasons

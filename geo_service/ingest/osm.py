@@ -20,7 +20,7 @@ from . import osm_tags
 from .crs import WGS84, SourceCRS
 from .pipeline import LayerData, canonical_names, raise_if_rejected, validate
 from .problems import Problem, SourceError
-from .sources import format_of
+from .sources import format_of, read_noting_warnings
 from .values import is_blank
 
 OSM_LAYERS = ("buildings", "streets", "lights", "cameras")
@@ -30,10 +30,11 @@ BROKEN = "geometry could not be built from the OSM data (an incomplete or broken
 Tags = dict[str, str]
 
 
-def read_features(path: Path, gdal_layer: str) -> gpd.GeoDataFrame:
-    """One layer of the GDAL OSM driver, as read."""
+def read_features(path: Path, gdal_layer: str, notes: list[str] | None = None
+                  ) -> gpd.GeoDataFrame:
+    """One layer of the GDAL OSM driver, as read; the reader's warnings go to ``notes``."""
     try:
-        return pyogrio.read_dataframe(path, layer=gdal_layer, force_2d=True, on_invalid="fix")
+        return read_noting_warnings([] if notes is None else notes, path, layer=gdal_layer)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as error:
         raise SourceError(path.name, f"cannot read the OSM file: {error}") from None
 
@@ -195,10 +196,12 @@ def read_osm(path: str | Path, *, reference_area: BaseGeometry | None = None,
     layers = {}
     for layer in OSM_LAYERS:
         gdal_layer = GDAL_LAYER[layer]
+        notes: list[str] = []
         if gdal_layer not in read:
-            read[gdal_layer] = read_features(path, gdal_layer)
+            read[gdal_layer] = read_features(path, gdal_layer, notes)
         data = _layer(read[gdal_layer], layer, path.name, reference_area)
-        data.problems = [_extract_defect_as_warning(p) for p in data.problems]
+        data.problems = [Problem(path.name, "", None, note, "warning") for note in notes] + [
+            _extract_defect_as_warning(p) for p in data.problems]
         layers[layer] = data
     raise_if_rejected([p for data in layers.values() for p in data.problems], skip_invalid)
     return layers

@@ -101,7 +101,7 @@ def open_source(path: str | Path, layer: str, *, encoding: str | None = None,
     if kind == "CSV":
         return _open_csv(path, encoding, notes)
     names = _choose_layers(path, kind, layer, source_layer)
-    frames = [_read(path, file, layer=name, encoding=encoding) for name in names]
+    frames = [_read(path, file, notes, layer=name, encoding=encoding) for name in names]
     if not all(isinstance(f, gpd.GeoDataFrame) for f in frames):
         raise SourceError(file, f"layer {', '.join(names)} has no geometry")
     frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
@@ -110,11 +110,26 @@ def open_source(path: str | Path, layer: str, *, encoding: str | None = None,
     return RawSource(frame, frame.crs, file, kind, notes)
 
 
-def _read(path: Path, file: str, **options: object) -> gpd.GeoDataFrame | pd.DataFrame:
+def read_noting_warnings(notes: list[str], path: Path, **options: object
+                         ) -> gpd.GeoDataFrame | pd.DataFrame:
+    """``pyogrio.read_dataframe`` with what GDAL or pyogrio warned about added to ``notes``
+    (so it reaches the load report instead of stderr)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        # mixed-type GeoJSON properties stay text; that is what we want, not worth a note
+        warnings.filterwarnings("ignore", message="Could not parse column")
+        frame = pyogrio.read_dataframe(path, force_2d=True, on_invalid="fix", **options)
+    for warning in caught:
+        note = f"the file reader warned: {str(warning.message).strip()}"
+        if note not in notes:
+            notes.append(note)
+    return frame
+
+
+def _read(path: Path, file: str, notes: list[str], **options: object
+          ) -> gpd.GeoDataFrame | pd.DataFrame:
     try:
-        with warnings.catch_warnings():  # mixed-type GeoJSON properties stay text; fine here
-            warnings.filterwarnings("ignore", message="Could not parse column")
-            return pyogrio.read_dataframe(path, force_2d=True, on_invalid="fix", **options)
+        return read_noting_warnings(notes, path, **options)
     except UnicodeDecodeError as error:
         used = options.get("encoding") or "the file's declared encoding"
         raise SourceError(file, f"text cannot be decoded as {used} ({error.reason}); "
@@ -163,7 +178,7 @@ def _open_csv(path: Path, encoding: str | None, notes: list[str]) -> RawSource:
     Columns named as degrees (lon/longitude/经度 and lat/latitude/纬度) holding values within
     the degree ranges are WGS-84; with x/y or a WKT column the CRS must be declared.
     """
-    table = _read(path, path.name, encoding=encoding)
+    table = _read(path, path.name, notes, encoding=encoding)
     geometry = table.geometry.values if isinstance(table, gpd.GeoDataFrame) else None
     attributes = pd.DataFrame(table.drop(columns="geometry", errors="ignore"))
     reasons: dict[int, str] = {}
