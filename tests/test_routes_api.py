@@ -118,3 +118,9 @@ def test_api_plans_stores_and_serves_routes(sample_db: str, app, login_as) -> No
     missing = patrol.post("/api/patrol/tracks", data={"member": "张建国"},
                           content_type="multipart/form-data")
     assert missing.status_code == 400 and missing.get_json()["error"]["field"] == "track"
+    for grid in ("999", "-5"):  # a grid that does not exist is the sender's mistake, not a 500
+        unknown = patrol.post("/api/patrol/tracks", data={
+            "member": "张建国", "grid": [grid], "track": (io.BytesIO(track.encode()), "w.gpx")},
+            content_type="multipart/form-data")
+        assert unknown.status_code in (400, 422), unknown.get_data(as_text=True)[:300]
+        assert unknown.get_json()["error"]["field"] in ("grid", "track")

@@ -290,12 +290,16 @@ def upload_track() -> Response:
         grids = [int(v) for v in request.form.getlist("grid") if v.strip()]
     except ValueError:
         raise ApiProblem("bad_grids", "grid") from None
+    if any(number < 1 or number > 2**31 - 1 for number in grids):
+        raise ApiProblem("bad_grids", "grid")
     try:
         summary = patrol_service.upload_track(engine(), content, member,
                                               source_name=upload.filename[:200],
                                               grids=grids or None)
     except (TrackError, PatrolError) as error:
         raise ApiProblem("bad_track", "track", status=422, detail=str(error)) from None
+    except ValueError as error:  # load_network: a grid number that is not in the database
+        raise ApiProblem("bad_track", "grid", status=422, detail=str(error)) from None
     with engine().connect() as conn:
         rows = conn.execute(text(
             "SELECT w.id, w.street_id, s.name, s.source_id, w.walked_m, w.walked_at, "

@@ -17,6 +17,14 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 
 from geo_service.vocab import HazardCategory, HazardStatus, Level, Severity, values
+from geo_service.web.openapi_parts import (
+    api_error,
+    collections_error,
+    json_body,
+    open311_error,
+    query,
+    ref,
+)
 
 blueprint = Blueprint("openapi", __name__)
 
@@ -110,13 +118,6 @@ def common_responses(paths: dict[str, Any]) -> dict[str, Any]:
     return paths
 
 
-def collections_error(description: str) -> dict[str, Any]:
-    """An error of the feature collections (OGC API style ``{"code", "description"}``)."""
-    return json_body({"type": "object", "required": ["code", "description"],
-                      "properties": {"code": {"type": "string"},
-                                     "description": {"type": "string"}}}, description)
-
-
 @blueprint.get("/api/openapi.json")
 def openapi_json() -> Response:
     """Serve the document."""
@@ -124,33 +125,6 @@ def openapi_json() -> Response:
 
 
 # -- the hazard and Open311 descriptions -------------------------------------------------------
-def ref(name: str) -> dict[str, str]:
-    """A reference to a shared schema."""
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def json_body(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    """A JSON response."""
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def api_error(description: str) -> dict[str, Any]:
-    """An error response of the hazard API."""
-    return json_body({"type": "object", "properties": {"error": ref("Error")},
-                      "required": ["error"]}, description)
-
-
-def open311_error(description: str) -> dict[str, Any]:
-    """An Open311 error response."""
-    return json_body({"type": "array", "items": ref("Open311Error")}, description)
-
-
-def query(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A query parameter."""
-    return {"name": name, "in": "query", "required": False, "description": description,
-            "schema": schema or {"type": "string"}}
-
-
 ID_PARAM = {"name": "hazard_id", "in": "path", "required": True,
             "schema": {"type": "integer", "minimum": 1}}
 FORMAT_PARAM = {"name": "fmt", "in": "path", "required": True,
@@ -431,3 +405,7 @@ register_paths(HAZARD_PATHS, HAZARD_SCHEMAS,
                 {"name": "open311", "description": "Open311 GeoReport v2."},
                 {"name": "meta", "description": "About the API."}])
 register_paths(OPEN311_PATHS)
+
+from geo_service.web.openapi_more import MORE_PATHS, MORE_SCHEMAS, MORE_TAGS  # noqa: E402
+
+register_paths(MORE_PATHS, MORE_SCHEMAS, MORE_TAGS)
