@@ -19,6 +19,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, g, make_response, render_template
 from sqlalchemy import text
 
+from geo_service.i18n import weekday
 from geo_service.maps import basemap_config
 from geo_service.routes import TEAM_COLORS, get_plan, team_color
 from geo_service.routes.store import DEFAULT_STARTS, latest_plan_id
@@ -32,11 +33,6 @@ blueprint = Blueprint("plan_patrol", __name__)
 NAV = [("/plan/patrol", "nav_plan_patrol")]
 
 PATROL_GRIDS = (1, 2, 3, 4)
-
-WEEKDAYS = {"zh": ["周一", "周二", "周三", "周四", "周五", "周六", "周日"],
-            "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
-                   "Sunday"]}
-
 
 @blueprint.get("/plan/patrol")
 def page() -> Response:
@@ -109,7 +105,7 @@ def route_sheet(plan_id: int) -> Response:
                           and stop.ref_id else None})
         title = translate("rs_team").format(team=route.team)
         if route.day is not None:
-            title = translate("rs_day").format(day=WEEKDAYS[lang][route.day],
+            title = translate("rs_day").format(day=weekday(route.day, lang),
                                                shift=route.shift) + " · " + title
         teams.append({"title": title, "color": team_color(route.team), "route": route,
                       "steps": steps, "stops": stops})
