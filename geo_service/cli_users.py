@@ -16,7 +16,7 @@ import sys
 import click
 
 from geo_service.auth import accounts
-from geo_service.auth.messages import MESSAGES
+from geo_service.auth.messages import translate
 from geo_service.auth.passwords import PasswordRefused, check_new_password
 from geo_service.auth.policy import COMMUNITY_ADMIN, ROLES
 from geo_service.cli import echo_err, main, ready_engine
@@ -25,7 +25,7 @@ from geo_service.config import Settings
 
 def english(error: accounts.AccountError | PasswordRefused) -> str:
     """The refusal in English (the command line speaks English)."""
-    template = MESSAGES.get(error.key, (error.key, error.key))[1]
+    template = translate(error.key, "en")
     return template.format(**error.params)
 
 

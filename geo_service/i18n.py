@@ -1,24 +1,36 @@
 """The words a person reads, Chinese first and English second, with no web framework.
 
-Every message has a key; :func:`translate` gives it in a language, :func:`say` fills in its
-parameters (vocabulary values and actions wrapped in :class:`Term` are shown by their label) and
-:func:`both` gives ``{"zh": ..., "en": ...}`` for error bodies. The domain, the command line and
-the web layer all call these; the web layer only chooses the request's language.
+Every message has a key, the msgid of the gettext catalogues
+``translations/<locale>/LC_MESSAGES/messages.po`` (``zh_CN`` and ``en``), read once with
+Babel when this module is imported (no compiled ``.mo`` file, so a fresh clone needs no build
+step). :func:`translate` gives a key in a language, :func:`say` fills in its ``{name}``
+parameters (vocabulary values and actions wrapped in :class:`Term` are shown by their label)
+and :func:`both` gives ``{"zh": ..., "en": ...}`` for error bodies. The domain, the command
+line and the web layer all call these; the web layer only chooses the request's language and
+hands :func:`translations` to Flask-Babel.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import io
+from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
 
 from geo_service.vocab import LABELS_ZH
 
 LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
-
-# key -> (Chinese, English)
-MESSAGES: dict[str, tuple[str, str]] = {}
+#: The catalogue (gettext locale) of each language.
+LOCALES = {"zh": "zh_CN", "en": "en"}
+TRANSLATIONS_DIR = Path(__file__).with_name("translations")
+DOMAIN = "messages"
 
 ENGLISH_LABELS: dict[str, str] = {
     "in_progress": "in progress",
@@ -37,25 +49,62 @@ ENGLISH_LABELS: dict[str, str] = {
 }
 
 
-def register_messages(messages: Mapping[str, tuple[str, str]]) -> None:
-    """Add words (key -> (Chinese, English)); a key may be defined only once."""
-    clash = set(messages) & set(MESSAGES)
-    if clash:
-        raise ValueError(f"message keys defined twice: {sorted(clash)}")
-    MESSAGES.update(messages)
+def catalogue_path(lang: str) -> Path:
+    """The ``.po`` file of ``lang``."""
+    return TRANSLATIONS_DIR / LOCALES[lang] / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def read_catalogue(lang: str) -> Catalog:
+    """The catalogue of ``lang`` as Babel reads it."""
+    with catalogue_path(lang).open("rb") as po:
+        return read_po(po, locale=LOCALES[lang], domain=DOMAIN)
+
+
+def _texts(catalog: Catalog) -> dict[str, str]:
+    return {str(m.id): str(m.string) for m in catalog if m.id and m.string}
+
+
+_CATALOGUES = {lang: read_catalogue(lang) for lang in LANGUAGES}
+_TEXTS = {lang: _texts(catalog) for lang, catalog in _CATALOGUES.items()}
+
+
+def _language(lang: str | None) -> str:
+    """``zh`` for Chinese, ``en`` for anything else (as the pages have always done)."""
+    return "zh" if lang == "zh" else "en"
 
 
 def known(key: str) -> bool:
     """Whether ``key`` has words."""
-    return key in MESSAGES
+    return key in _TEXTS[DEFAULT_LANGUAGE]
+
+
+def keys() -> list[str]:
+    """Every message key of the default catalogue, in catalogue order."""
+    return list(_TEXTS[DEFAULT_LANGUAGE])
 
 
 def translate(key: str, lang: str = DEFAULT_LANGUAGE) -> str:
     """The words for ``key`` in ``lang`` (the key itself when unknown)."""
-    pair = MESSAGES.get(key)
-    if pair is None:
-        return key
-    return pair[0] if lang == "zh" else pair[1]
+    return _TEXTS[_language(lang)].get(key, key)
+
+
+def words(prefixes: str | Iterable[str], lang: str = DEFAULT_LANGUAGE) -> dict[str, str]:
+    """Every message whose key starts with one of ``prefixes``: the words a page script uses."""
+    starts = (prefixes,) if isinstance(prefixes, str) else tuple(prefixes)
+    return {key: text for key, text in _TEXTS[_language(lang)].items() if key.startswith(starts)}
+
+
+def weekday(index: int, lang: str = DEFAULT_LANGUAGE, *, short: bool = False) -> str:
+    """The name of weekday ``index`` (0 = Monday): 周一 / Monday, or 周一 / Mon when ``short``."""
+    return translate(f"weekday.{'short.' if short else ''}{index}", lang)
+
+
+def translations(lang: str) -> Translations:
+    """The catalogue of ``lang`` as a gettext object (compiled in memory, for Flask-Babel)."""
+    compiled = io.BytesIO()
+    write_mo(compiled, _CATALOGUES[_language(lang)])
+    compiled.seek(0)
+    return Translations(compiled, domain=DOMAIN)
 
 
 def label(value: str | None, lang: str = DEFAULT_LANGUAGE) -> str:

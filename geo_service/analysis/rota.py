@@ -34,10 +34,9 @@ from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from geo_service.config import PROJECT_ROOT
+from geo_service.i18n import weekday
 
 TEMPLATES = PROJECT_ROOT / "templates"
-WEEKDAYS = {"zh": ["周一", "周二", "周三", "周四", "周五", "周六", "周日"],
-            "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]}
 UNITS_EN = {"派出所": "Police station", "综治中心": "Governance centre",
             "社区服务中心": "Community service centre"}
 LABELS = {
@@ -372,7 +371,7 @@ def rota_csv(rota: Rota, lang: str = "zh") -> str:
     for a in rota.assignments:
         shift = rota.shifts[a.shift]
         unit = units[a.member]
-        writer.writerow([a.day.isoformat(), WEEKDAYS[lang][a.day.weekday()],
+        writer.writerow([a.day.isoformat(), weekday(a.day.weekday(), lang, short=True),
                          shift.name_en if lang == "en" else shift.name, shift.start, shift.end,
                          rota.zones[a.zone].label(lang), a.member,
                          UNITS_EN.get(unit, unit) if lang == "en" else unit])
@@ -399,7 +398,8 @@ def rota_html(rota: Rota, lang: str = "zh", weeks: Sequence[int] | None = None) 
                  "cells": [rota.at(day, s, z) for day in days]}
                 for z, zone in enumerate(rota.zones) for s, shift in enumerate(rota.shifts)]
         tables.append({"title": words["week"].format(n=week + 1),
-                       "days": [(day.isoformat(), WEEKDAYS[lang][day.weekday()]) for day in days],
+                       "days": [(day.isoformat(), weekday(day.weekday(), lang, short=True))
+                                for day in days],
                        "rows": rows})
     loads = [rota.load(w) for w in weeks]
     people = [{"name": m.name, "unit": UNITS_EN.get(m.unit, m.unit) if lang == "en" else m.unit,

@@ -52,7 +52,7 @@ from sqlalchemy import text
 
 from geo_service.auth import accounts, policy
 from geo_service.auth.messages import both
-from geo_service.web.i18n import translate
+from geo_service.web.i18n import lang, translate
 
 log = logging.getLogger(__name__)
 
@@ -215,10 +215,6 @@ def reset_audit_actor(_error: BaseException | None = None) -> None:
 
 
 # -- refusals -----------------------------------------------------------------------------------
-def lang() -> str:
-    return g.get("lang", "zh")
-
-
 def safe_next(target: str | None) -> str | None:
     """A local path to return to after signing in (never another site)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:

@@ -12,13 +12,13 @@ from typing import Any
 import gpxpy.gpx
 from shapely.geometry import mapping
 
+from geo_service.i18n import weekday
 from geo_service.routes.planner import Plan
 from geo_service.vocab import LABELS_ZH
 
 #: Colour of each team's route (the map layer, the planning page and the GeoJSON agree).
 TEAM_COLORS = ("#1565c0", "#d84315", "#2e7d32", "#6a1b9a", "#00838f", "#c2185b", "#827717",
                "#4e342e", "#283593", "#ef6c00", "#00695c", "#5d4037")
-WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 
 
 def team_color(team: int) -> str:
@@ -28,7 +28,7 @@ def team_color(team: int) -> str:
 
 def _route_name(plan: Plan, team: int, day: int | None, shift: int | None) -> str:
     if day is not None:
-        return (f"{WEEKDAYS_ZH[day]} 第{shift}班 第{team}组 "
+        return (f"{weekday(day, 'zh')} 第{shift}班 第{team}组 "
                 f"(day {day + 1}, shift {shift}, team {team})")
     return f"第{team}组 Team {team}"
 

@@ -16,7 +16,7 @@ import json
 from dataclasses import replace
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request, send_file, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, send_file, url_for
 from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
@@ -36,6 +36,7 @@ from geo_service.hazards.export import to_csv, to_geojson
 from geo_service.hazards.inputs import parse_event, parse_filters, parse_report, to_int
 from geo_service.hazards.messages import both
 from geo_service.web.db import engine
+from geo_service.web.i18n import lang
 
 blueprint = Blueprint("api_hazards", __name__)
 
@@ -45,11 +46,6 @@ PAGE_MAX = 1000
 
 
 # -- responses -------------------------------------------------------------------------------
-def lang() -> str:
-    """The request's language (set by i18n)."""
-    return g.get("lang", "zh")
-
-
 def error_response(status: int, body: dict[str, Any]) -> Response:
     """``{"error": body}`` with ``status``."""
     response = jsonify(error=body)

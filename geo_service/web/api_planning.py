@@ -31,6 +31,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from geo_service.analysis.placement import SolverOptions
+from geo_service.i18n import both, known
 from geo_service.planning import PlanningError, Question, gap_report, place, run_scenario
 from geo_service.planning.plan import features
 from geo_service.planning.service import layers_for
@@ -51,27 +52,6 @@ MAX_GRIDS = 1_000
 _POOL = ThreadPoolExecutor(max_workers=MAX_RUNNING, thread_name_prefix="plan")
 _SLOTS = threading.BoundedSemaphore(MAX_RUNNING * 2)
 
-MESSAGES: dict[str, tuple[str, str]] = {
-    "bad_json": ("请求体必须是 JSON 对象。", "The request body must be a JSON object."),
-    "one_question": ("请只给出 count（数量）、budget（预算）或 cover_priority（优先级）中的一个。",
-                     "Give exactly one of count, budget or cover_priority."),
-    "bad_number": ("{field} 必须是不小于 0 的数字。", "{field} must be a number of at least 0."),
-    "bad_count": ("count 必须是 0 到 10000 之间的整数。",
-                  "count must be a whole number from 0 to 10000."),
-    "bad_grids": ("grids 必须是网格编号（正整数）的列表。",
-                  "grids must be a list of grid numbers (positive whole numbers)."),
-    "bad_flag": ("{field} 必须是 true 或 false。", "{field} must be true or false."),
-    "bad_kind": ("kind 必须是 lighting 或 cameras。", "kind must be lighting or cameras."),
-    "unknown_grid": ("没有编号为 {grids} 的网格。", "There is no grid numbered {grids}."),
-    "no_streets": ("所选网格内没有街巷。", "There are no streets in the chosen grids."),
-    "timeout": ("计算超过 {seconds} 秒，仍在后台进行；请稍后重试，或选择更少的网格。",
-                "The plan took longer than {seconds} s and goes on in the background; ask again "
-                "shortly, or choose fewer grids."),
-    "busy": ("正在计算的规划过多，请稍后重试。",
-             "Too many plans are being computed; try again shortly."),
-    "unknown_field": ("不认识的字段：{field}。", "Unknown field: {field}."),
-}
-
 
 class BadRequest(Exception):
     """A request that cannot be answered as asked (400)."""
@@ -83,8 +63,7 @@ class BadRequest(Exception):
 
 
 def _error(status: int, code: str, field: str | None = None, **values: Any) -> Response:
-    zh, en = MESSAGES[code]
-    messages = {"zh": zh.format(field=field, **values), "en": en.format(field=field, **values)}
+    messages = both(f"api.planning.{code}", field=field, **values)
     body: dict[str, Any] = {"code": code, "message": messages[g.get("lang", "zh")],
                             "messages": messages}
     if field is not None:
@@ -104,7 +83,7 @@ def bad_request(error: BadRequest) -> Response:
 def planning_error(error: PlanningError) -> Response:
     """Unknown grid, no streets ... -> 400 JSON."""
     values = {"grids": ", ".join(map(str, error.details.get("grids", [])))}
-    code = error.code if error.code in MESSAGES else "no_streets"
+    code = error.code if known(f"api.planning.{error.code}") else "no_streets"
     return _error(400, code, "grids" if code in ("unknown_grid", "no_streets") else None,
                   **values)
 

@@ -32,6 +32,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from sqlalchemy import text
 
+from geo_service.i18n import both, known
 from geo_service.patrol import PatrolError, TrackError
 from geo_service.patrol import service as patrol_service
 from geo_service.routes import PlanError, PlanOptions, get_plan, make_plan, plan_geojson, plan_gpx
@@ -49,44 +50,6 @@ MAX_TRACK_BYTES = 5 * 2**20
 #: Plans computed at once; more requests get 503 instead of queueing.
 _SLOTS = threading.BoundedSemaphore(2)
 
-MESSAGES: dict[str, tuple[str, str]] = {
-    "bad_json": ("请求体必须是 JSON 对象。", "The request body must be a JSON object."),
-    "unknown_field": ("不认识的字段：{field}。", "Unknown field: {field}."),
-    "bad_grids": ("grids 必须是网格编号（正整数）的列表。",
-                  "grids must be a list of grid numbers (positive whole numbers)."),
-    "bad_teams": ("巡逻组数必须是 1 到 12 之间的整数。",
-                  "teams must be a whole number from 1 to 12."),
-    "bad_shifts": ("班次数必须是 1 到 4 之间的整数。",
-                   "shifts must be a whole number from 1 to 4."),
-    "bad_start": ("起点必须是 [经度, 纬度]（WGS84）。",
-                  "start must be [longitude, latitude] in WGS 84."),
-    "bad_required": ("required 必须是 all、alleys、hazards 或 hot。",
-                     "required must be all, alleys, hazards or hot."),
-    "bad_points": ("points 必须是 hazards 或 broken-lights。",
-                   "points must be hazards or broken-lights."),
-    "bad_combination": ("周计划按街巷覆盖，不能同时指定途经点。",
-                        "A week plan covers streets; it takes no points."),
-    "bad_flag": ("{field} 必须是 true 或 false。", "{field} must be true or false."),
-    "bad_speed": ("步行速度必须在 1 到 10 公里/小时之间。",
-                  "The walking speed must be from 1 to 10 km/h."),
-    "bad_margin": ("边缘范围必须在 0 到 1000 米之间。", "The margin must be from 0 to 1000 m."),
-    "unknown_grid": ("没有编号为 {grids} 的网格。", "There is no grid numbered {grids}."),
-    "no_streets": ("所选网格内没有可步行的街巷。",
-                   "There are no walkable streets in the chosen grids."),
-    "nothing_required": ("所选网格内没有符合所选类型的街巷。",
-                         "No street of the chosen grids is of the required kind."),
-    "no_points": ("所选网格内没有可前往的点（未办结隐患或损坏路灯）。",
-                  "There are no points (open hazards or broken lights) to visit in the chosen "
-                  "grids."),
-    "not_found": ("没有编号为 {plan} 的巡逻规划。", "There is no patrol plan {plan}."),
-    "busy": ("正在计算的规划过多，请稍后重试。",
-             "Too many plans are being computed; try again shortly."),
-    "no_track": ("请选择要上传的 GPX 轨迹文件。", "Choose a GPX track file to upload."),
-    "no_member": ("请填写巡逻队员姓名。", "Give the patrol member's name."),
-    "too_large": ("轨迹文件过大（最大 5 MB）。", "The track file is too large (5 MB at most)."),
-    "bad_track": ("轨迹无法使用：{detail}", "The track cannot be used: {detail}"),
-}
-
 
 class ApiProblem(Exception):
     """A request that cannot be answered as asked."""
@@ -99,8 +62,8 @@ class ApiProblem(Exception):
 
 def error_response(status: int, code: str, field: str | None = None, **values: Any) -> Response:
     """The JSON error body in both languages, the page language as ``message``."""
-    zh, en = MESSAGES.get(code, MESSAGES["bad_json"])
-    messages = {"zh": zh.format(field=field, **values), "en": en.format(field=field, **values)}
+    key = f"api.routes.{code}" if known(f"api.routes.{code}") else "api.routes.bad_json"
+    messages = both(key, field=field, **values)
     body: dict[str, Any] = {"code": code, "message": messages[g.get("lang", "zh")],
                             "messages": messages}
     if field is not None:
@@ -124,7 +87,7 @@ def plan_error(error: PlanError) -> Response:
               "bad_required": "required", "bad_points": "points", "bad_shifts": "shifts",
               "bad_speed": "speed_kmh", "bad_margin": "margin_m", "bad_combination": "week"}
     grids = ", ".join(map(str, error.details.get("grids", [])))
-    code = error.code if error.code in MESSAGES else "no_streets"
+    code = error.code if known(f"api.routes.{error.code}") else "no_streets"
     return error_response(400, code, fields.get(code), grids=grids)
 
 

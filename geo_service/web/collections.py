@@ -58,7 +58,7 @@ from geo_service.vocab import (
     StreetClass,
 )
 from geo_service.web.db import engine
-from geo_service.web.i18n import register_messages, translate
+from geo_service.web.i18n import translate
 
 blueprint = Blueprint("collections", __name__)
 
@@ -71,27 +71,6 @@ CLOSED_STATUSES = (HazardStatus.CLOSED.value,)
 DONE_STATUSES = (HazardStatus.RESOLVED.value, HazardStatus.REVISITED.value,
                  HazardStatus.CLOSED.value)
 GEOJSON = "application/geo+json"
-
-register_messages({
-    "coll_grids": ("管理网格，含未办结隐患数。", "Management grids, with their open hazards."),
-    "coll_buildings": ("建筑轮廓；has_leader 表示是否有楼栋长（不公开姓名电话）。",
-                       "Building footprints; has_leader says whether the building has a "
-                       "building leader (names and phones are not published)."),
-    "coll_streets": ("街巷路网，含道路等级与照明情况。",
-                     "The street and alley network, with class and lighting."),
-    "coll_lights": ("路灯与壁灯。", "Streetlights and wall lamps."),
-    "coll_cameras": ("监控摄像头；sector 为其视野扇区。",
-                     "Cameras; sector is the area each one looks at."),
-    "coll_hazards": ("上报的隐患（不含上报人信息）。", "Reported hazards (without the reporter)."),
-    "coll_routes": ("最新巡逻规划的路线（按巡逻组）及其编号停靠点。",
-                    "Patrol routes of the newest stored plan (one line per team) and their "
-                    "numbered stops."),
-    "coll_routes_empty": ("巡逻路线：尚未计算，暂为空。",
-                          "Patrol routes: not computed yet, so this collection is empty."),
-    "coll_gaps": ("照明与监控覆盖盲区，按请求的网格即时计算。",
-                  "Lighting and camera coverage gaps, computed on request for the grids "
-                  "in view."),
-})
 
 
 class ApiError(Exception):

@@ -36,7 +36,7 @@ from geo_service.hazards.service import utcnow, where_clause
 from geo_service.vocab import HazardCategory, HazardStatus
 from geo_service.web.db import engine
 from geo_service.web.hazard_pages import render_page, say, security_headers
-from geo_service.web.i18n import register_messages, translate
+from geo_service.web.i18n import translate
 
 blueprint = Blueprint("dashboard", __name__)
 NAV = [("/dashboard", "nav_dashboard")]
@@ -44,42 +44,6 @@ blueprint.after_request(security_headers)
 
 RESOLVED_STATUSES = (HazardStatus.RESOLVED.value, HazardStatus.REVISITED.value,
                      HazardStatus.CLOSED.value)
-
-MESSAGES: dict[str, tuple[str, str]] = {
-    "dash_title": ("隐患处置统计", "How hazards are handled"),
-    "dash_intro": ("按网格统计：未办结与已办结数量、超期数、办结用时中位数、已办结中回访的比例、"
-                   "上报上级次数。",
-                   "Per grid: open and closed hazards, overdue ones, the median time to "
-                   "resolve, the share of closed hazards that were revisited, and "
-                   "escalations."),
-    "dash_grid": ("网格", "Grid"),
-    "dash_grid_n": ("网格 {n}", "Grid {n}"),
-    "dash_no_grid": ("网格外", "Outside grids"),
-    "dash_total": ("合计", "All"),
-    "dash_open": ("未办结", "Open"),
-    "dash_closed": ("已办结", "Closed"),
-    "dash_overdue": ("超期", "Overdue"),
-    "dash_median": ("办结用时中位数（天）", "Median time to resolve (days)"),
-    "dash_resolved_n": ("已解决件数", "Resolved"),
-    "dash_revisited": ("已办结中回访比例", "Closed and revisited"),
-    "dash_escalations": ("上报上级次数", "Escalations"),
-    "dash_chart_counts": ("未办结与已办结", "Open and closed"),
-    "dash_chart_median": ("办结用时中位数（天）", "Median days to resolve"),
-    "dash_chart_revisited": ("已办结中回访比例（%）", "Closed hazards revisited (%)"),
-    "dash_chart_escalations": ("上报上级次数", "Escalations"),
-    "dash_definitions": ("办结用时：从上报到最后一次“解决”，只计当前为已解决、已回访或已办结的"
-                         "隐患。回访比例：已办结隐患中有回访记录的比例。上报上级：每次上报都计入。",
-                         "Time to resolve: from the report to the last “resolve”, for hazards "
-                         "now resolved, revisited or closed. Revisited: closed hazards with a "
-                         "follow-up visit on record. Escalations: every escalation counts."),
-    "dash_filter": ("筛选", "Filter"),
-    "dash_all_categories": ("全部类别", "All categories"),
-    "dash_from": ("上报日期从", "Reported from"),
-    "dash_to": ("到", "to"),
-    "dash_table": ("统计表", "Table"),
-    "dash_none": ("–", "–"),
-}
-register_messages(MESSAGES)
 
 STATS_SQL = """
 WITH sel AS (SELECT h.id, h.grid_id, h.status, h.reported_at, h.due_at FROM hazards h{where}),

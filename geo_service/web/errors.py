@@ -30,6 +30,7 @@ from flask import Flask, Response, current_app, g, jsonify, render_template_stri
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException, TooManyRequests
 
+from geo_service.i18n import both, say, translate
 from geo_service.web import ratelimit
 
 log = logging.getLogger("geo_service.web.errors")
@@ -38,43 +39,29 @@ log = logging.getLogger("geo_service.web.errors")
 DB_RETRY_AFTER = 3
 DEFAULT_MAX_REQUEST_BYTES = 8 * 1024 * 1024
 
-# status -> (machine code, OGC-style code, Chinese, English); {mb}, {seconds}, {ref} filled in.
-MESSAGES: dict[int, tuple[str, str, str, str]] = {
-    400: ("bad_request", "InvalidParameterValue", "请求无法读取或参数有误。",
-          "The request could not be read or a parameter is wrong."),
-    401: ("unauthorized", "Unauthorized", "请先登录。", "Please sign in first."),
-    403: ("forbidden", "Forbidden", "没有权限执行此操作。", "You are not allowed to do this."),
-    404: ("not_found", "NotFound", "找不到这个页面或资源。", "There is no such page or resource."),
-    405: ("method_not_allowed", "MethodNotAllowed", "此地址不支持该请求方法。",
-          "This method is not allowed at this address."),
-    406: ("not_acceptable", "NotAcceptable", "无法提供所要求的格式。",
-          "The requested format cannot be provided."),
-    408: ("request_timeout", "RequestTimeout", "请求超时。", "The request took too long."),
-    409: ("conflict", "Conflict", "与当前状态冲突。", "This conflicts with the current state."),
-    411: ("length_required", "LengthRequired", "请求需要注明长度。",
-          "The request must state its length."),
-    413: ("too_large", "PayloadTooLarge", "请求太大（最多 {mb} MB）。",
-          "The request is too large (at most {mb} MB)."),
-    414: ("uri_too_long", "URITooLong", "网址太长。", "The address is too long."),
-    415: ("unsupported_media_type", "UnsupportedMediaType", "不支持这种内容类型。",
-          "This content type is not supported."),
-    422: ("invalid_input", "InvalidParameterValue", "输入有误。", "The input is wrong."),
-    429: ("rate_limited", "TooManyRequests", "提交太频繁，请 {seconds} 秒后再试。",
-          "Too many reports from your address; try again in {seconds} s."),
-    431: ("headers_too_large", "RequestHeaderFieldsTooLarge", "请求头太大。",
-          "The request headers are too large."),
-    500: ("internal_error", "InternalServerError",
-          "服务器出现意外错误，已记录（编号 {ref}）。请稍后再试。",
-          "Something unexpected went wrong; it has been logged (reference {ref}). "
-          "Please try again later."),
-    503: ("unavailable", "ServiceUnavailable",
-          "数据库暂时不可用，请 {seconds} 秒后重试。已确认收到的上报都已保存。",
-          "The database is briefly unavailable; try again in {seconds} s. Reports already "
-          "acknowledged are stored."),
+# status -> (machine code, OGC-style code); the words are the catalogues' ``err.<status>``
+# (``err.4xx``/``err.5xx`` for others), with {mb}, {seconds}, {ref} filled in.
+CODES: dict[int, tuple[str, str]] = {
+    400: ("bad_request", "InvalidParameterValue"),
+    401: ("unauthorized", "Unauthorized"),
+    403: ("forbidden", "Forbidden"),
+    404: ("not_found", "NotFound"),
+    405: ("method_not_allowed", "MethodNotAllowed"),
+    406: ("not_acceptable", "NotAcceptable"),
+    408: ("request_timeout", "RequestTimeout"),
+    409: ("conflict", "Conflict"),
+    411: ("length_required", "LengthRequired"),
+    413: ("too_large", "PayloadTooLarge"),
+    414: ("uri_too_long", "URITooLong"),
+    415: ("unsupported_media_type", "UnsupportedMediaType"),
+    422: ("invalid_input", "InvalidParameterValue"),
+    429: ("rate_limited", "TooManyRequests"),
+    431: ("headers_too_large", "RequestHeaderFieldsTooLarge"),
+    500: ("internal_error", "InternalServerError"),
+    503: ("unavailable", "ServiceUnavailable"),
 }
-GENERIC_4XX = ("refused", "InvalidRequest", "请求被拒绝。", "The request was refused.")
-GENERIC_5XX = ("server_error", "ServerError", "服务暂时无法处理请求。",
-               "The service cannot handle the request right now.")
+GENERIC_4XX = ("refused", "InvalidRequest")
+GENERIC_5XX = ("server_error", "ServerError")
 
 PAGE = """{% extends "base.html" %}
 {% block title %}{{ status }} · {{ t('app_title') }}{% endblock %}
@@ -85,8 +72,6 @@ PAGE = """{% extends "base.html" %}
   <p><a href="/map">{{ back }}</a></p>
 </div>
 {% endblock %}"""
-HEADINGS = {"zh": "出错了（{status}）", "en": "Error {status}"}
-BACK = {"zh": "返回地图", "en": "Back to the map"}
 
 
 # -- what kind of error ----------------------------------------------------------------------
@@ -140,9 +125,9 @@ def language() -> str:
 
 def words(status: int, **params: Any) -> tuple[str, str, dict[str, str]]:
     """Machine code, OGC code and both messages for a status."""
-    code, ogc, zh, en = MESSAGES.get(status, GENERIC_5XX if status >= 500 else GENERIC_4XX)
-    values = {"mb": "?", "seconds": "?", "ref": "-"} | params
-    return code, ogc, {"zh": zh.format(**values), "en": en.format(**values)}
+    code, ogc = CODES.get(status, GENERIC_5XX if status >= 500 else GENERIC_4XX)
+    key = f"err.{status}" if status in CODES else f"err.{'5' if status >= 500 else '4'}xx"
+    return code, ogc, both(key, **{"mb": "?", "seconds": "?", "ref": "-"} | params)
 
 
 # -- answering -------------------------------------------------------------------------------
@@ -172,15 +157,15 @@ def error_response(status: int, *, headers: dict[str, str] | None = None,
 
 def page(status: int, message: str, lang: str) -> str:
     """The error page (with the site's layout; a bare page if even that fails)."""
-    heading = HEADINGS[lang].format(status=status)
+    heading, back = say("err.heading", lang, status=status), translate("err.back", lang)
     try:
         return render_template_string(PAGE, status=status, heading=heading, message=message,
-                                      back=BACK[lang])
+                                      back=back)
     except Exception:  # noqa: BLE001 - the error page must not fail
         log.exception("the error page could not be rendered")
         return (f"<!doctype html><html lang=\"{'en' if lang == 'en' else 'zh-CN'}\"><meta "
                 f"charset=\"utf-8\"><title>{status}</title><h1>{escape(heading)}</h1>"
-                f"<p>{escape(message)}</p><p><a href=\"/map\">{escape(BACK[lang])}</a></p>")
+                f"<p>{escape(message)}</p><p><a href=\"/map\">{escape(back)}</a></p>")
 
 
 def request_limit_mb() -> str:

@@ -48,7 +48,7 @@ from geo_service.maps import basemap_config
 from geo_service.vocab import HazardCategory, HazardStatus, Level, Severity
 from geo_service.web import vendor
 from geo_service.web.db import engine
-from geo_service.web.i18n import label, register_messages, translate
+from geo_service.web.i18n import label, page_words, translate
 
 blueprint = Blueprint("hazard_pages", __name__)
 NAV = [("/hazards/new", "nav_report"), ("/hazards", "nav_hazards")]
@@ -69,144 +69,6 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
        "img-src 'self' data: blob: https://tile.openstreetmap.org https://*.tianditu.gov.cn; "
        "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
        "frame-ancestors 'none'")
-
-MESSAGES: dict[str, tuple[str, str]] = {
-    # report form
-    "hn_title": ("上报隐患", "Report a hazard"),
-    "hn_intro": ("在地图上点选隐患位置（也可以画一条线或一片区域），填写类别和情况后提交。",
-                 "Tap the map where the problem is (or draw a line or an area), choose a "
-                 "category, describe it and send."),
-    "hn_where": ("位置", "Location"),
-    "hn_mode_point": ("点", "Point"),
-    "hn_mode_line": ("线（如整条暗巷）", "Line (e.g. a dark alley)"),
-    "hn_mode_area": ("面（如院坝）", "Area (e.g. a yard)"),
-    "hn_locate": ("用我的位置", "Use my location"),
-    "hn_locating": ("正在定位……", "Finding your location…"),
-    "hn_locate_failed": ("无法获取位置，请在地图上点选。",
-                         "Your location is not available; tap the map instead."),
-    "hn_locate_insecure": ("浏览器只在 HTTPS 页面提供定位，请在地图上点选。",
-                           "Browsers only share location with HTTPS pages; tap the map "
-                           "instead."),
-    "hn_clear": ("清除", "Clear"),
-    "hn_finish": ("完成绘制", "Finish drawing"),
-    "hn_undo": ("撤销一点", "Undo point"),
-    "hn_draw_hint_line": ("依次点击巷子经过的位置，点“完成绘制”结束。",
-                          "Tap along the alley, then press “Finish drawing”."),
-    "hn_draw_hint_area": ("依次点击区域的各个角，点“完成绘制”结束。",
-                          "Tap the corners of the area, then press “Finish drawing”."),
-    "hn_picked_point": ("已选择位置", "Location picked"),
-    "hn_picked_line": ("已画线（{n} 个点）", "Line drawn ({n} points)"),
-    "hn_picked_area": ("已画区域（{n} 个角）", "Area drawn ({n} corners)"),
-    "hn_no_location": ("请先在地图上点选位置，或填写纬度和经度。",
-                       "Pick the location on the map first, or type the latitude and "
-                       "longitude."),
-    "hn_lat": ("纬度", "Latitude"),
-    "hn_lon": ("经度", "Longitude"),
-    "hn_latlon_hint": ("点地图会自动填写；不用地图时可直接输入（WGS84）。",
-                       "Filled in when you tap the map; type them if the map is not "
-                       "available (WGS84)."),
-    "hn_category": ("类别", "Category"),
-    "hn_choose": ("请选择", "Choose…"),
-    "hn_severity": ("严重程度", "Severity"),
-    "hn_due_hint": ("处理时限：紧急 1 天，严重 3 天，一般 7 天，轻微 15 天。",
-                    "Due within: urgent 1 day, high 3 days, medium 7 days, low 15 days."),
-    "hn_description": ("情况描述", "Description"),
-    "hn_description_ph": ("发生了什么？具体在哪里？", "What is wrong, and where exactly?"),
-    "hn_photo": ("照片（可选）", "Photo (optional)"),
-    "hn_photo_hint": ("JPEG、PNG 或 WebP，最大 {mb} MB；过大的照片会自动压缩。",
-                      "JPEG, PNG or WebP, at most {mb} MB; larger photos are shrunk before "
-                      "sending."),
-    "hn_photo_too_big": ("照片太大（最多 {mb} MB），请换一张。",
-                         "The photo is too big (at most {mb} MB); choose another."),
-    "hn_private": ("联系方式（仅工作人员可见，不会公开）",
-                   "Your contact (only staff see this; never published)"),
-    "hn_reporter_name": ("姓名", "Name"),
-    "hn_reporter_contact": ("电话或其他联系方式", "Phone or other contact"),
-    "hn_submit": ("提交", "Send"),
-    "hn_sending": ("正在提交……", "Sending…"),
-    "hn_network": ("网络不稳定，没有收到服务器的确认。请再点一次“提交”——同一份上报只会保存一次。",
-                   "The network dropped before the server answered. Press “Send” again: the "
-                   "same report is stored only once."),
-    "hn_failed": ("提交失败：{message}", "Not sent: {message}"),
-    "hn_duplicate_title": ("附近已有同类隐患", "A similar hazard is already reported nearby"),
-    "hn_duplicate_intro": ("25 米内已有下列同类未办结隐患。如果是同一个问题，无需重复上报；"
-                           "如果不是，请点“仍然上报”。",
-                           "These open hazards of the same category are within 25 m. If yours "
-                           "is one of them there is no need to report it again; if not, press "
-                           "“Report anyway”."),
-    "hn_report_anyway": ("仍然上报", "Report anyway"),
-    "hn_metres": ("{m} 米", "{m} m"),
-    "hn_asset_light": ("报告路灯 {ref} 损坏", "Report streetlight {ref} broken"),
-    "hn_asset_camera": ("报告监控 {ref} 损坏", "Report camera {ref} broken"),
-    "hn_asset_hint": ("位置已按设施填好，可以补充说明后直接提交。",
-                      "The location is the asset's; add a note if you like and send."),
-    "hn_asset_missing": ("找不到编号为 {id} 的{kind}，请按普通隐患上报。",
-                         "There is no {kind} {id}; report it as an ordinary hazard."),
-    "hn_no_js": ("未启用 JavaScript：地图不可用，请直接填写纬度和经度。",
-                 "JavaScript is off: the map is not available, type the latitude and "
-                 "longitude."),
-    # hazard page
-    "hd_title": ("隐患 #{id}", "Hazard #{id}"),
-    "hd_details": ("基本信息", "Details"),
-    "hd_category": ("类别", "Category"),
-    "hd_severity": ("严重程度", "Severity"),
-    "hd_status": ("状态", "Status"),
-    "hd_level": ("层级", "Level"),
-    "hd_grid": ("网格", "Grid"),
-    "hd_assignee": ("处理人", "Assignee"),
-    "hd_reported_at": ("上报时间", "Reported"),
-    "hd_due": ("处理时限", "Due"),
-    "hd_overdue": ("已超期", "Overdue"),
-    "hd_description": ("情况描述", "Description"),
-    "hd_photo": ("照片", "Photo"),
-    "hd_asset": ("相关设施", "Asset"),
-    "hd_satisfaction": ("满意度", "Satisfaction"),
-    "hd_private": ("上报人（仅工作人员可见）", "Reporter (staff only)"),
-    "hd_timeline": ("处理记录", "Timeline"),
-    "hd_when": ("时间", "When"),
-    "hd_who": ("操作人", "Who"),
-    "hd_change": ("变化", "Change"),
-    "hd_note": ("说明", "Note"),
-    "hd_reason": ("上报原因", "Reason"),
-    "hd_actions": ("下一步", "Next steps"),
-    "hd_no_actions": ("当前没有可执行的操作。", "No action is possible now."),
-    "hd_actor": ("您的姓名", "Your name"),
-    "hd_new_assignee": ("分派给（网格员或楼栋长）", "Assign to (grid worker or building leader)"),
-    "hd_to_level": ("上报到", "Escalate to"),
-    "hd_reason_required": ("原因（必填）", "Reason (required)"),
-    "hd_reopen_to": ("重新处理后状态", "Back to"),
-    "hd_done": ("已完成：{action}。", "Done: {action}."),
-    "hd_refused": ("未执行：{message}", "Not done: {message}"),
-    "hd_back_to_list": ("返回隐患列表", "Back to the list"),
-    "hd_report_another": ("再上报一个", "Report another"),
-    "hd_stars": ("{n} / 5", "{n} / 5"),
-    "hd_nobody": ("—", "—"),
-    # list
-    "hl_title": ("隐患列表", "Hazards"),
-    "hl_filter": ("筛选", "Filter"),
-    "hl_reset": ("清除筛选", "Clear filters"),
-    "hl_any": ("全部", "Any"),
-    "hl_open": ("未办结", "Open (not closed)"),
-    "hl_date_from": ("上报日期从", "Reported from"),
-    "hl_date_to": ("到", "to"),
-    "hl_overdue": ("超期", "Overdue"),
-    "hl_overdue_yes": ("仅超期", "Overdue only"),
-    "hl_overdue_no": ("未超期", "Not overdue"),
-    "hl_count": ("共 {total} 条", "{total} in all"),
-    "hl_export_csv": ("导出 CSV", "Export CSV"),
-    "hl_export_geojson": ("导出 GeoJSON", "Export GeoJSON"),
-    "hl_export_hint": ("导出的是当前筛选出的全部 {total} 条。",
-                       "The exports hold all {total} hazards of this filter."),
-    "hl_none": ("没有符合条件的隐患。", "No hazard matches."),
-    "hl_prev": ("上一页", "Previous"),
-    "hl_next": ("下一页", "Next"),
-    "hl_page": ("第 {page} / {pages} 页", "Page {page} of {pages}"),
-    "hl_reporter": ("上报人", "Reporter"),
-    "hl_bad_filter": ("筛选条件有误：{message}", "A filter is wrong: {message}"),
-    "hp_not_found": ("找不到这个隐患。", "There is no such hazard."),
-    "hp_cross_site": ("拒绝来自其他网站的提交。", "Submissions from other sites are refused."),
-}
-register_messages(MESSAGES)
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -334,7 +196,7 @@ def report_form(status: int = 200, *, values: dict[str, Any] | None = None,
         values[asset["column"]] = asset["id"]
     limit = photos.max_bytes(settings())
     mb = round(limit / 2**20, 1)
-    words = {k: translate(k) for k in MESSAGES if k.startswith("hn_")}
+    words = page_words("hn_")
     config |= {"api": f"/api/hazards?lang={g.lang}", "maxPhotoBytes": limit,
                "photoMb": mb, "words": words, "hazardUrl": "/hazards/",
                "asset": None if not asset or asset["missing"] else

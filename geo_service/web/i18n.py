@@ -1,70 +1,90 @@
-"""Chinese first, English second: the page language and the words the UI uses.
+"""Chinese first, English second: the request's language and Flask-Babel, wired once.
 
-The language comes from ``?lang=en|zh`` (remembered in a cookie), else Chinese. Templates get
-``t('key')`` for interface words, ``label(value)`` for vocabulary values (street classes, hazard
+The language comes from ``?lang=en|zh`` (remembered in a cookie), then that cookie, else
+Chinese; :func:`lang` is that choice (``zh`` or ``en``) for the rest of the request, and
+Flask-Babel's locale is its catalogue (``zh_CN`` or ``en``, times in Asia/Shanghai). The words
+themselves are the gettext catalogues :mod:`geo_service.i18n` reads: Flask-Babel's ``gettext``
+and ``_()`` answer from them too, without a compiled ``.mo`` file. Templates get ``t('key')``
+for interface words, ``label(value)`` for vocabulary values (street classes, hazard
 categories, statuses, levels) and ``lang``.
 """
 
 from __future__ import annotations
 
-from flask import Flask, Response, g, request
+from functools import cached_property
+
+import flask_babel
+from babel.support import Translations
+from flask import Flask, Response, g, has_request_context, request
 
 from geo_service import i18n as words
-from geo_service.i18n import LANGUAGES, MESSAGES, register_messages
+from geo_service.hazards.inputs import LOCAL_TZ
+from geo_service.i18n import DEFAULT_LANGUAGE, LANGUAGES, LOCALES
 
-__all__ = ["LANGUAGES", "MESSAGES", "current_language", "init_app", "label",
-           "register_messages", "translate"]
+__all__ = ["LANGUAGES", "current_language", "init_app", "label", "lang", "page_words",
+           "translate"]
 
 COOKIE = "lang"
 
-register_messages({
-    "app_title": ("巡防与隐患地图", "Patrol and hazard map"),
-    "illustrative": ("示例社区数据为示意，并非实测。",
-                     "The sample community is illustrative, not surveyed."),
-    "nav_home": ("概览", "Overview"),
-    "nav_map": ("地图", "Map"),
-    "nav_report": ("上报隐患", "Report a hazard"),
-    "nav_hazards": ("隐患列表", "Hazards"),
-    "nav_dashboard": ("统计", "Dashboard"),
-    "nav_plan_lighting": ("照明与监控规划", "Lighting & cameras"),
-    "nav_plan_patrol": ("巡逻规划", "Patrol planning"),
-    "switch_language": ("English", "中文"),
-    "loaded_layers": ("已加载图层", "Loaded layers"),
-    "grids": ("网格", "Grids"),
-    "buildings": ("建筑", "Buildings"),
-    "streets": ("街巷", "Streets"),
-    "lights": ("路灯", "Streetlights"),
-    "cameras": ("监控", "Cameras"),
-    "hazards": ("隐患", "Hazards"),
-    "routes": ("巡逻路线", "Patrol routes"),
-    "gaps": ("覆盖盲区", "Coverage gaps"),
-    "street_km": ("街巷总长（公里）", "Street length (km)"),
-    "number": ("编号", "No."),
-    "name": ("名称", "Name"),
-    "zone": ("片区", "Zone"),
-    "without_leader": ("无楼栋长", "Without leader"),
-    "open_hazards": ("未办结隐患", "Open hazards"),
-})
-
 
 def current_language() -> str:
-    """The request's language: ``?lang=``, then the cookie, then Chinese."""
+    """The language the request asks for: ``?lang=``, then the cookie, then Chinese."""
     asked = request.args.get("lang") or request.cookies.get(COOKIE)
-    return asked if asked in LANGUAGES else "zh"
+    return asked if asked in LANGUAGES else DEFAULT_LANGUAGE
 
 
-def translate(key: str, lang: str | None = None) -> str:
+def lang() -> str:
+    """The request's language, ``zh`` or ``en`` (Chinese outside a request)."""
+    if not has_request_context():
+        return DEFAULT_LANGUAGE
+    if g.get("lang") not in LANGUAGES:
+        g.lang = current_language()
+    return g.lang
+
+
+def translate(key: str, language: str | None = None) -> str:
     """Interface word for ``key`` in the page language (the key itself when unknown)."""
-    return words.translate(key, lang or g.get("lang", "zh"))
+    return words.translate(key, language or lang())
 
 
-def label(value: str | None, lang: str | None = None) -> str:
+def label(value: str | None, language: str | None = None) -> str:
     """Display word for a vocabulary value in the page language."""
-    return words.label(value, lang or g.get("lang", "zh"))
+    return words.label(value, language or lang())
+
+
+def page_words(*prefixes: str) -> dict[str, str]:
+    """The messages a page script uses (keys starting with ``prefixes``), in the page language."""
+    return words.words(prefixes, lang())
+
+
+class CatalogueDomain(flask_babel.Domain):
+    """Flask-Babel's message domain, answered from the catalogues read at import."""
+
+    def __init__(self) -> None:
+        super().__init__(domain=words.DOMAIN)
+        self.compiled = {language: words.translations(language) for language in LANGUAGES}
+
+    def get_translations(self) -> Translations:
+        """The catalogue of the request's locale."""
+        locale = flask_babel.get_locale()
+        return self.compiled["en" if locale is not None and locale.language == "en" else "zh"]
+
+
+class CatalogueBabel(flask_babel.Babel):
+    """Flask-Babel with :class:`CatalogueDomain` as its default domain."""
+
+    @cached_property
+    def domain_instance(self) -> CatalogueDomain:  # type: ignore[override]
+        """The message domain of this app."""
+        return CatalogueDomain()
 
 
 def init_app(app: Flask) -> None:
-    """Set ``g.lang`` per request, remember an explicit choice, expose helpers to templates."""
+    """Flask-Babel (locale = the request's language), the language cookie, template helpers."""
+    CatalogueBabel(app, default_locale=LOCALES[DEFAULT_LANGUAGE],
+                   default_translation_directories=str(words.TRANSLATIONS_DIR),
+                   default_timezone=str(LOCAL_TZ),
+                   locale_selector=lambda: LOCALES[lang()])
 
     @app.before_request
     def pick_language() -> None:
@@ -79,4 +99,4 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def helpers() -> dict[str, object]:
-        return {"t": translate, "label": label, "lang": g.get("lang", "zh")}
+        return {"t": translate, "label": label, "lang": lang()}

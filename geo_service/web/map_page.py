@@ -16,32 +16,13 @@ from geo_service.maps import Bounds, build_map
 from geo_service.vocab import LABELS_ZH
 from geo_service.web import collections, vendor
 from geo_service.web.db import engine
-from geo_service.web.i18n import label, register_messages, translate
+from geo_service.web.i18n import label, page_words, translate
 
 blueprint = Blueprint("map_page", __name__)
 NAV = [("/map", "nav_map")]
 
 # Where the map opens when no grid is loaded: the sample community (domain brief).
 DEFAULT_BOUNDS: Bounds = ((27.514, 106.822), (27.526, 106.838))
-
-MESSAGES: dict[str, tuple[str, str]] = {
-    "map_legend": ("图例", "Legend"),
-    "map_zoom_in": ("放大到 {zoom} 级后显示", "zoom in to level {zoom} to show"),
-    "map_truncated": ("仅显示 {shown} / {matched} 个", "showing {shown} of {matched}"),
-    "map_loading": ("加载中…", "loading…"),
-    "map_failed": ("加载失败", "failed to load"),
-    "map_hidden": ("未显示", "hidden"),
-    "map_yes": ("是", "yes"),
-    "map_no": ("否", "no"),
-    "map_grid_missing": ("没有编号为 {grid} 的网格，显示整个社区。",
-                         "There is no grid number {grid}; showing the whole community."),
-    "map_no_tianditu_key": ("未配置天地图密钥，底图留空。",
-                            "No Tianditu key is set, so the basemap is blank."),
-    "map_locate": ("定位我的位置", "Show my location"),
-    "map_fullscreen": ("全屏", "Full screen"),
-    "map_fullscreen_exit": ("退出全屏", "Exit full screen"),
-}
-register_messages(MESSAGES)
 
 
 @blueprint.record_once
@@ -86,7 +67,7 @@ def map_view() -> tuple[str, int]:
     notes = []
     if settings.basemap == "tianditu" and not settings.tianditu_key:
         notes.append(translate("map_no_tianditu_key"))
-    words = {key: translate(key) for key in MESSAGES}
+    words = page_words("map_")
     vocab = {value: label(value, lang) for value in LABELS_ZH}
     page = build_map(current_app.extensions["map_layers"], lang=lang,
                      bounds=bounds or DEFAULT_BOUNDS, words=words, vocab=vocab,

@@ -13,7 +13,7 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, g, request, url_for
+from flask import Blueprint, Response, current_app, request, url_for
 from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
@@ -33,7 +33,7 @@ from geo_service.hazards.inputs import (
 from geo_service.hazards.messages import say
 from geo_service.vocab import HazardCategory, HazardStatus
 from geo_service.web.db import engine
-from geo_service.web.i18n import label
+from geo_service.web.i18n import label, lang
 
 blueprint = Blueprint("open311", __name__)
 
@@ -55,11 +55,6 @@ class Open311Error(Exception):
         self.status = status
         self.description = description
         super().__init__(description)
-
-
-def lang() -> str:
-    """The request's language (zh unless ``?lang=en``)."""
-    return g.get("lang", "zh")
 
 
 def as_json(payload: Any, status: int = 200) -> Response:
