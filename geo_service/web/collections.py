@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import json
 import math
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -39,9 +38,8 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
-from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from pyproj import Geod
 from sqlalchemy import Connection, text
 
@@ -191,95 +189,8 @@ def _add_sectors(features: list[dict[str, Any]]) -> None:
 
 
 # -- coverage gaps ------------------------------------------------------------------------------
-GAP_MARGIN_M = 200.0  # lamps light up to 150 m; cameras count as evidence within 100 m
 GAP_LAYERS = ("lighting", "cameras")
 GAP_KINDS = ("dark", "unseen", "unknown")
-GAP_COLUMNS = ["id", "layer", "kind", "street_id", "street_class", "grid", "lit", "length_m",
-               "open_hazards", "disputes", "priority", "weighted_m", "grid_id", "geometry"]
-
-DATA_VERSION = text("""
-    SELECT concat_ws(';',
-      (SELECT count(*) || ':' || coalesce(max(xmin::text::bigint), 0) FROM grids),
-      (SELECT count(*) || ':' || coalesce(max(xmin::text::bigint), 0) FROM streets),
-      (SELECT count(*) || ':' || coalesce(max(xmin::text::bigint), 0) FROM lights),
-      (SELECT count(*) || ':' || coalesce(max(xmin::text::bigint), 0) FROM cameras),
-      (SELECT count(*) || ':' || coalesce(max(xmin::text::bigint), 0) FROM buildings),
-      (SELECT count(*) || ':' || coalesce(max(xmin::text::bigint), 0) FROM hazards))
-""")
-
-
-class GapCache:
-    """Gaps per grid for the current data version; computed for missing grids on request."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.version: str | None = None
-        self.by_grid: dict[int, gpd.GeoDataFrame] = {}
-
-    def gaps(self, conn: Connection, grid_ids: list[int], metric_crs: str) -> gpd.GeoDataFrame:
-        """Gaps of the streets in these grids (one frame, EPSG:4326)."""
-        version = conn.execute(DATA_VERSION).scalar_one()
-        with self.lock:
-            if version != self.version:
-                self.version, self.by_grid = version, {}
-            missing = [g for g in grid_ids if g not in self.by_grid]
-            if missing:
-                computed = compute_gaps(conn, missing, metric_crs)
-                for grid_id in missing:
-                    self.by_grid[grid_id] = computed[computed["grid_id"].to_numpy() == grid_id]
-            parts = [self.by_grid[g] for g in grid_ids]
-        if not parts:
-            return _empty_gaps()
-        return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs="EPSG:4326")
-
-
-def _empty_gaps() -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({c: [] for c in GAP_COLUMNS if c != "geometry"},
-                            geometry=gpd.GeoSeries([], crs="EPSG:4326"))
-
-
-def compute_gaps(conn: Connection, grid_ids: list[int], metric_crs: str) -> gpd.GeoDataFrame:
-    """Lighting and camera gaps of the streets in ``grid_ids``, with nearby lamps and cameras."""
-    from geo_service.analysis.cameras import camera_coverage
-    from geo_service.analysis.gaps import camera_gaps, lighting_gaps
-    from geo_service.analysis.lighting import light_coverage
-
-    params = {"ids": grid_ids}
-    streets = gpd.read_postgis(
-        text("SELECT id, street_class, lit, grid_id, geom FROM streets "
-             "WHERE grid_id = ANY(:ids) ORDER BY id"), conn, geom_col="geom", params=params)
-    if streets.empty:
-        return _empty_gaps()
-    box = conn.execute(text("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-                            "(SELECT ST_Extent(geom) AS e FROM grids WHERE id = ANY(:ids)) x"),
-                       params).one()
-    dlat = GAP_MARGIN_M / 111_320.0
-    dlon = dlat / max(math.cos(math.radians((box[1] + box[3]) / 2)), 0.01)
-    near = {"x0": box[0] - dlon, "y0": box[1] - dlat, "x1": box[2] + dlon, "y1": box[3] + dlat}
-    where = "WHERE geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326) ORDER BY id"
-
-    def read(columns: str, table: str) -> gpd.GeoDataFrame:
-        return gpd.read_postgis(text(f"SELECT id, {columns}, geom FROM {table} {where}"), conn,
-                                geom_col="geom", params=near)
-
-    lights = read("height_m, intensity_cd, status, mount", "lights")
-    cameras = read("heading_deg, fov_deg, range_m, lens_mm, status", "cameras")
-    buildings = read("source_id", "buildings")
-    hazards = read("category, status", "hazards")
-    frames = [
-        lighting_gaps(light_coverage(streets, lights, buildings, crs=metric_crs), hazards),
-        camera_gaps(camera_coverage(streets, cameras, buildings, crs=metric_crs), hazards),
-    ]
-    gaps = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
-    numbers = dict(conn.execute(text("SELECT id, number FROM grids WHERE id = ANY(:ids)"),
-                                params).all())
-    gaps["grid_id"] = gaps["grid_id"].astype("int64")
-    gaps["grid"] = gaps["grid_id"].map(numbers)
-    gaps["id"] = [f"{layer}-{street}-{start:.1f}" for layer, street, start in
-                  zip(gaps["layer"], gaps["street_id"], gaps["start_m"], strict=True)]
-    for column in ("length_m", "priority", "weighted_m"):
-        gaps[column] = gaps[column].round(2)
-    return gaps[GAP_COLUMNS]
 
 
 def gap_provider(conn: Connection, bbox: tuple[float, ...] | None) -> gpd.GeoDataFrame:
@@ -291,11 +202,12 @@ def gap_provider(conn: Connection, bbox: tuple[float, ...] | None) -> gpd.GeoDat
             "SELECT id FROM grids WHERE geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326) "
             "AND ST_Intersects(geom, ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)) ORDER BY id"),
             dict(zip(("x0", "y0", "x1", "y1"), bbox, strict=True))).scalars())
-    cache: GapCache = current_app.extensions["gap_cache"]
-    gaps = cache.gaps(conn, ids, current_app.config["SETTINGS"].metric_crs)
+    from geo_service.planning.service import coverage_gaps
+
+    gaps = coverage_gaps(conn, ids, metric_crs=current_app.config["SETTINGS"].metric_crs)
     if bbox is not None and len(gaps):
         gaps = gaps[gaps.intersects(shapely.box(*bbox))]
-    return gaps.sort_values(["weighted_m", "id"], ascending=[False, True]).reset_index(drop=True)
+    return gaps.reset_index(drop=True)
 
 
 def routes_provider(conn: Connection, bbox: tuple[float, ...] | None) -> gpd.GeoDataFrame:
@@ -656,12 +568,6 @@ def _geojson(payload: dict[str, Any]) -> Response:
 def api_error(error: ApiError) -> tuple[Response, int]:
     """Errors as JSON."""
     return jsonify(code=error.code, description=error.description), error.status
-
-
-@blueprint.record_once
-def _setup(state: Any) -> None:
-    app: Flask = state.app
-    app.extensions.setdefault("gap_cache", GapCache())
 
 
 @blueprint.get(API)
