@@ -12,10 +12,12 @@ from flask.testing import FlaskClient
 from pyproj import Geod
 from sqlalchemy import text
 
+from geo_service.auth.privacy import PERSONAL_FIELDS
 from geo_service.db.engine import engine_for
+from geo_service.features import store
+from geo_service.features.catalog import COLLECTIONS
 from geo_service.planning.service import CACHE
-from geo_service.web import collections
-from geo_service.web.collections import COLLECTIONS, MAX_LIMIT, PERSONAL_FIELDS
+from geo_service.web.collections import MAX_LIMIT
 
 TABLES = ("grids", "buildings", "streets", "lights", "cameras", "hazards")
 # The middle of the sample community: some of every layer inside, some outside.
@@ -203,7 +205,7 @@ def test_queries_can_use_the_gist_index(sample_db: str) -> None:
         conn.execute(text("SET enable_seqscan = off"))
         for cid in TABLES:
             coll = COLLECTIONS[cid]
-            sql = f"EXPLAIN {collections._select(coll)} WHERE {collections.IN_BOX}"
+            sql = f"EXPLAIN {store.select_sql(coll)} WHERE {store.IN_BOX}"
             plan = "\n".join(conn.execute(text(sql), dict(zip(
                 ("x0", "y0", "x1", "y1"), MIDDLE, strict=True))).scalars())
             assert f"idx_{cid}_geom" in plan, plan

@@ -12,9 +12,10 @@ from flask import Blueprint, current_app, g, render_template, request
 from sqlalchemy import text
 
 from geo_service import layers as layer_files
+from geo_service.features.catalog import schema
 from geo_service.maps import Bounds, build_map
 from geo_service.vocab import LABELS_ZH
-from geo_service.web import collections, vendor
+from geo_service.web import vendor
 from geo_service.web.db import engine
 from geo_service.web.i18n import label, register_messages, translate
 
@@ -47,7 +48,7 @@ register_messages(MESSAGES)
 @blueprint.record_once
 def _load_layers(state: Any) -> None:
     state.app.extensions["map_layers"] = layer_files.load_layers(layer_files.LAYERS_DIR,
-                                                                 collections.schema())
+                                                                 schema())
 
 
 def _bounds(row: Any) -> Bounds | None:
