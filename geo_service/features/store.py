@@ -1,12 +1,14 @@
 """Every SQL read of the collections: table items by bounding box, extents, grids in view.
 
 Tables are queried through their GiST index with ``geom && ST_MakeEnvelope(...)``; ids order
-every page. Also the small counts the home and health pages show.
+every page. Also the extents, grid lists and counts the pages show beside the map, and the
+health probe.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -69,3 +71,63 @@ def grid_ids_in(conn: Connection, bbox: Bbox | None) -> list[int]:
     return list(conn.execute(text(
         f"SELECT id FROM grids WHERE geom && {ENVELOPE} AND ST_Intersects(geom, {ENVELOPE}) "
         "ORDER BY id"), _box(bbox)).scalars())
+
+
+# -- what the pages show beside the map ---------------------------------------------------------
+LAYER_TABLES = ("grids", "buildings", "streets", "lights", "cameras", "hazards")
+Box = tuple[float, float, float, float]
+
+
+def extent_of(conn: Connection, table: str, grid_number: int | None = None) -> Box | None:
+    """``(west, south, east, north)`` of a layer (of one grid by number), ``None`` when empty."""
+    where = " WHERE number = :n" if grid_number is not None else ""
+    row = conn.execute(text(f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+                            f"(SELECT ST_Extent(geom) AS e FROM {table}{where}) x"),
+                       {"n": grid_number}).one()
+    if row[0] is None:
+        return None
+    west, south, east, north = (float(v) for v in row)
+    return west, south, east, north
+
+
+def community_extent(conn: Connection) -> Box | None:
+    """The grids' extent, else the streets', else ``None``."""
+    return extent_of(conn, "grids") or extent_of(conn, "streets")
+
+
+def grid_choices(conn: Connection) -> list[dict[str, Any]]:
+    """Grid numbers and names in number order (for filters and pickers)."""
+    return [dict(r) for r in conn.execute(text(
+        "SELECT number, name FROM grids ORDER BY number")).mappings()]
+
+
+def postgis_version(conn: Connection) -> str | None:
+    """PostGIS's library version (the health probe's query)."""
+    return conn.execute(text("SELECT postgis_lib_version()")).scalar()
+
+
+@dataclass(frozen=True)
+class Overview:
+    """What is loaded: rows per layer, street kilometres, per-grid counts, the community."""
+
+    counts: dict[str, int]
+    street_km: float
+    grids: list[Row]
+    community: str | None
+
+
+def overview(conn: Connection) -> Overview:
+    """Counts per layer and per grid (buildings, buildings without leader, open hazards)."""
+    counts = {t: int(conn.execute(text(f"SELECT count(*) FROM {t}")).scalar() or 0)
+              for t in LAYER_TABLES}
+    km = conn.execute(text("SELECT coalesce(sum(length_m), 0) / 1000 FROM streets")).scalar()
+    grids = conn.execute(text("""
+        SELECT g.number, g.name, g.zone,
+               (SELECT count(*) FROM buildings b WHERE b.grid_id = g.id) AS buildings,
+               (SELECT count(*) FROM buildings b WHERE b.grid_id = g.id
+                    AND b.leader_name IS NULL) AS no_leader,
+               (SELECT count(*) FROM hazards h WHERE h.grid_id = g.id
+                    AND h.status <> 'closed') AS open_hazards
+        FROM grids g ORDER BY g.number""")).mappings().all()
+    community = conn.execute(text("SELECT name FROM community LIMIT 1")).scalar()
+    return Overview(counts, float(km or 0), list(grids), community)

@@ -44,6 +44,17 @@ def _grid_filter(options: PlanOptions) -> tuple[str, dict[str, Any]]:
     return " AND g.number = ANY(:grids)", {"grids": [int(n) for n in options.grids]}
 
 
+def named_start(conn: Connection) -> dict[str, Any] | None:
+    """The first of :data:`DEFAULT_STARTS` found anywhere: ``lon``, ``lat``, ``name``."""
+    for name, _ in DEFAULT_STARTS:
+        row = conn.execute(text(
+            "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM "
+            "buildings WHERE name = :name ORDER BY id LIMIT 1) b"), {"name": name}).first()
+        if row is not None:
+            return {"lon": row[0], "lat": row[1], "name": name}
+    return None
+
+
 def default_start(conn: Connection, options: PlanOptions) -> tuple[Point, str]:
     """The police post (or community centre) when it lies in or near the chosen grids, else
     the middle of the chosen grids (snapped to the nearest street when planning)."""
