@@ -20,7 +20,8 @@ from shapely.geometry import Point
 from sqlalchemy import Connection, text
 
 from geo_service.patrol.hotspots import planned_from_hotspots
-from geo_service.patrol.network import load_network, missing_grids
+from geo_service.patrol.network import load_network
+from geo_service.patrol.store import missing_grids
 from geo_service.routes.planner import (
     Place,
     Plan,
