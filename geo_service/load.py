@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Engine
 from geo_service.analysis.rota import read_roster
 from geo_service.ingest import LayerData, read_layer, read_osm
 from geo_service.ingest.store import LoadSummary, community_area, store_layer
-from geo_service.patrol.members import store_roster
+from geo_service.patrol.store import store_roster
 
 SAMPLE_LAYERS = ("buildings", "streets", "lights", "cameras", "hazards")
 # Grids first: the others are checked against the community they outline.

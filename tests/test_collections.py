@@ -12,9 +12,12 @@ from flask.testing import FlaskClient
 from pyproj import Geod
 from sqlalchemy import text
 
+from geo_service.auth.privacy import PERSONAL_FIELDS
 from geo_service.db.engine import engine_for
-from geo_service.web import collections
-from geo_service.web.collections import COLLECTIONS, MAX_LIMIT, PERSONAL_FIELDS
+from geo_service.features import store
+from geo_service.features.catalog import COLLECTIONS
+from geo_service.planning.service import CACHE
+from geo_service.web.collections import MAX_LIMIT
 
 TABLES = ("grids", "buildings", "streets", "lights", "cameras", "hazards")
 # The middle of the sample community: some of every layer inside, some outside.
@@ -202,7 +205,7 @@ def test_queries_can_use_the_gist_index(sample_db: str) -> None:
         conn.execute(text("SET enable_seqscan = off"))
         for cid in TABLES:
             coll = COLLECTIONS[cid]
-            sql = f"EXPLAIN {collections._select(coll)} WHERE {collections.IN_BOX}"
+            sql = f"EXPLAIN {store.select_sql(coll)} WHERE {store.IN_BOX}"
             plan = "\n".join(conn.execute(text(sql), dict(zip(
                 ("x0", "y0", "x1", "y1"), MIDDLE, strict=True))).scalars())
             assert f"idx_{cid}_geom" in plan, plan
@@ -242,17 +245,23 @@ def test_gaps_are_computed_for_the_grids_in_view(sample_db: str, client: FlaskCl
     assert kinds <= {"dark", "unseen", "unknown"} and "dark" in kinds
     weights = [f["properties"]["weighted_m"] for f in page["features"]]
     assert weights == sorted(weights, reverse=True)
-    cache = client.application.extensions["gap_cache"]
-    version, cached = cache.version, set(cache.by_grid)
-    assert version and cached
+    # one cache, planning's, keyed by the database and its data version and the grids in view
+    database = engine_for(sample_db).url
+
+    def cached() -> list[tuple]:
+        where = f"{database.host}:{database.port}/{database.database}"
+        return [key for key in CACHE.items if key[0] == "map_gaps" and key[1][0] == where]
+
+    assert cached() and all(key[2] for key in cached())
+    version = cached()[-1][1]
     first = page["features"][0]
     again = get_json(client, f"/api/collections/gaps/items/{first['id']}")
     assert again["geometry"] == first["geometry"]
-    assert cache.version == version
+    assert {key[1] for key in cached()} == {version}
     with engine_for(sample_db).begin() as conn:  # new data: a new version, computed again
         conn.execute(text("UPDATE lights SET status = 'broken' WHERE id = 1"))
     all_items(client, "gaps", MIDDLE)
-    assert cache.version != version
+    assert cached()[-1][1] != version
 
 
 def test_routes_are_an_empty_collection_saying_so(sample_db: str, client: FlaskClient) -> None:

@@ -9,8 +9,8 @@ from sqlalchemy import create_engine
 
 from geo_service import layers as layer_files
 from geo_service.config import Settings
+from geo_service.features.catalog import COLLECTIONS, schema
 from geo_service.layers import LayerError, load_layers
-from geo_service.web.collections import COLLECTIONS, schema
 
 MINIMAL = """
 collection = "streets"

@@ -302,3 +302,37 @@ def _seen(streets_m: gpd.GeoDataFrame, polygons: np.ndarray,
         table["share_seen"] = table["seen_m"] / table["length_m"]
     segments = gpd.GeoDataFrame(table, geometry=streets_m.geometry.to_numpy(), crs=crs)
     return segments, line_pieces(lines, left, street_attributes(streets_m), crs)
+
+
+# -- the map's view sectors -----------------------------------------------------------------------
+SECTOR_STEP_DEG = 5.0
+SECTOR_PRECISION = 7  # decimals of the ring's coordinates (about 1 cm)
+
+
+def camera_sector(lon: float, lat: float, heading: float | None, fov: float | None,
+                  range_m: float | None, lens_mm: float | None) -> dict[str, object]:
+    """GeoJSON polygon of what a camera looks at: a sector, or a circle for a dome.
+
+    Missing field of view and range come from the lens (4 mm when unknown), as in
+    :func:`camera_coverage`; the range is the stored one (the "observe" level).
+    """
+    from pyproj import Geod
+
+    lens = lens_mm if lens_mm and lens_mm > 0 else CameraParams().default_lens_mm
+    lens_fov, identify = lens_figures(np.array([lens]))
+    reach = range_m if range_m and range_m > 0 else float(
+        dori_range(identify, CameraParams().range_level)[0])
+    dome = heading is None
+    span = 360.0 if dome else min(fov if fov and fov > 0 else float(lens_fov[0]), 360.0)
+    start = 0.0 if dome else heading - span / 2
+    steps = max(int(np.ceil(span / SECTOR_STEP_DEG)), 2)
+    angles = start + np.arange(steps + 1) * (span / steps)
+    lons, lats, _ = Geod(ellps="WGS84").fwd(np.full(len(angles), lon), np.full(len(angles), lat),
+                                            angles, np.full(len(angles), reach))
+    ring = [[round(x, SECTOR_PRECISION), round(y, SECTOR_PRECISION)]
+            for x, y in zip(lons, lats, strict=True)]
+    if span < 360.0:
+        ring = [[lon, lat], *ring, [lon, lat]]
+    else:
+        ring[-1] = ring[0]
+    return {"type": "Polygon", "coordinates": [ring]}

@@ -24,7 +24,16 @@ from sqlalchemy import Connection, text
 
 from geo_service.auth.policy import RESIDENT, may_see_private
 
-PRIVATE_KEYS = ("reporter_name", "reporter_contact", "photo", "channel")
+PERSONAL_FIELDS = frozenset({
+    "reporter_name", "reporter_contact", "photo", "channel",  # who reported, and how
+    "assignee", "staff",  # staff members' names
+    "leader_name", "leader_phone",  # building leaders
+    "idempotency_key",  # a client's retry key
+})
+"""The one list of personal fields: never public (no map collection or tile carries them)."""
+
+STAFF_FIELDS = frozenset({"assignee", "staff"})
+"""Personal fields every signed-in staff member may read (who is assigned, who did what)."""
 
 
 def reporters(conn: Connection, ids: Iterable[int]) -> dict[int, int | None]:
@@ -49,8 +58,9 @@ def view(item: dict[str, Any], user: Any, reporter_user_id: int | None = None) -
 def scrub(item: dict[str, Any], *, staff: bool) -> dict[str, Any]:
     """Without the reporter; for the public also without assignee and event actors."""
     reporter = item.get("reporter_name")
-    out = {k: v for k, v in item.items() if k not in PRIVATE_KEYS}
+    out = {k: v for k, v in item.items() if k not in PERSONAL_FIELDS - STAFF_FIELDS}
     if not staff:
+        out = {k: v for k, v in out.items() if k not in STAFF_FIELDS - {"assignee"}}
         out["assignee"] = None
     if "events" in out:
         events = []

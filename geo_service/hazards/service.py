@@ -9,15 +9,16 @@ be passed for tests and replays.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import IO, Any
 
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection, Engine, bindparam, text
 from sqlalchemy.dialects.postgresql import JSONB
 
+from geo_service.config import Settings
 from geo_service.hazards import lifecycle
 from geo_service.hazards.errors import InvalidInput, NotFound
 from geo_service.hazards.inputs import LOCAL_TZ, EventRequest, HazardFilter, HazardReport
@@ -415,3 +416,58 @@ def apply_event(conn: Connection, hazard_id: int, request: EventRequest, *,
     hazard = get_hazard(conn, hazard_id, now=now)
     event = next(e for e in hazard["events"] if e["id"] == event_id)
     return {"event": event, "hazard": hazard}
+
+
+# -- the report transaction ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class PhotoUpload:
+    """A photo sent with a report: its byte stream and the file name the client gave."""
+
+    stream: IO[bytes]
+    filename: str | None = None
+
+
+@dataclass
+class Submission:
+    """A report's outcome with the hazard and likely duplicates as the reporter may see them."""
+
+    outcome: str
+    hazard: dict[str, Any] | None
+    duplicates: list[dict[str, Any]]
+
+
+def submit_report(engine: Engine, report: HazardReport, *, settings: Settings,
+                  user: Any = None, upload: PhotoUpload | None = None) -> Submission:
+    """Store a report with its photo (JSON API, the report page and Open311 call this).
+
+    The photo is checked and saved first; the hazard, its first event and the signed-in
+    reporter are stored in one transaction. The photo is removed again when the transaction
+    fails or stores nothing (a replay, a likely duplicate). What comes back is cut down to
+    what ``user`` may see (:mod:`geo_service.auth.privacy`).
+    """
+    from geo_service.auth import privacy
+    from geo_service.auth.accounts import mark_reporter
+    from geo_service.hazards import photos
+
+    limit = photos.max_bytes(settings)
+    folder = photos.uploads_dir(settings)
+    stored: str | None = None
+    try:
+        if upload is not None:
+            content = photos.read_limited(upload.stream, limit)
+            if content or upload.filename:  # a form's empty file field means no photo
+                stored = photos.save(content, photos.check(content, limit), folder)
+                report = replace(report, photo=stored)
+        with engine.begin() as conn:
+            result = create_hazard(conn, report)
+            if result.outcome == "created":
+                mark_reporter(conn, result.hazard["id"], user)
+            duplicates = privacy.view_all(conn, result.duplicates, user)
+            hazard = (privacy.view_one(conn, result.hazard, user)
+                      if result.hazard is not None else None)
+    except BaseException:
+        photos.discard(folder, stored)
+        raise
+    if result.outcome != "created":
+        photos.discard(folder, stored)
+    return Submission(result.outcome, hazard, duplicates)

@@ -22,10 +22,11 @@ from datetime import UTC, datetime, timedelta
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from geo_service.analysis.matching import StreetVisit, covered_lengths
 from geo_service.analysis.network import walkable_classes
+from geo_service.patrol import store
 
 #: Planned walks per street and week when no plan is given.
 DEFAULT_PLANNED_PER_WEEK = 1.0
@@ -67,44 +68,6 @@ class PatrolGaps:
                        f"walked, {row.walks_per_week:.2f} walks/week against "
                        f"{row.planned_per_week:.2f} planned{flag}")
         return out
-
-
-def _streets(conn: Connection, grids: Collection[int] | None,
-             classes: Collection[str]) -> gpd.GeoDataFrame:
-    where = "WHERE s.street_class = ANY(:classes)"
-    params: dict[str, object] = {"classes": sorted(classes)}
-    if grids is not None:
-        where += " AND g.number = ANY(:grids)"
-        params["grids"] = [int(g) for g in grids]
-    sql = text(f"""
-        SELECT s.id AS street_id, s.source_id, s.name, g.number AS grid, s.street_class,
-               s.length_m, s.geom
-        FROM streets s LEFT JOIN grids g ON g.id = s.grid_id {where} ORDER BY s.id""")
-    return gpd.read_postgis(sql, conn, geom_col="geom", params=params).rename_geometry(
-        "geometry")
-
-
-def _walks(conn: Connection, ids: list[int], tolerance_m: float) -> pd.DataFrame:
-    """All walks on the streets, as stretches: street_id, start_m, end_m, walked_at."""
-    own = pd.read_sql(text("""
-        SELECT street_id, start_m, end_m, walked_at FROM patrol_walks
-        WHERE street_id = ANY(:ids)"""), conn, params={"ids": ids})
-    orphans = pd.read_sql(text("""
-        SELECT s.id AS street_id, w.walked_at,
-               ST_LineLocatePoint(s.geom, ST_StartPoint(p.geom)) * s.length_m AS a,
-               ST_LineLocatePoint(s.geom, ST_EndPoint(p.geom)) * s.length_m AS b
-        FROM patrol_walks w
-        JOIN streets s ON s.id = ANY(:ids) AND s.geom && ST_Expand(w.geom, :degrees)
-             AND ST_DWithin(s.geom::geography, w.geom::geography, :tol)
-        CROSS JOIN LATERAL ST_Dump(ST_CollectionExtract(ST_Intersection(
-             s.geom, ST_Buffer(w.geom::geography, :tol)::geometry), 2)) AS p
-        WHERE w.street_id IS NULL AND ST_Length(p.geom::geography) > 3 * :tol"""), conn,
-        params={"ids": ids, "tol": tolerance_m, "degrees": tolerance_m / 30_000.0})
-    orphans["start_m"] = orphans[["a", "b"]].min(axis=1)
-    orphans["end_m"] = orphans[["a", "b"]].max(axis=1)
-    frame = pd.concat([own, orphans[own.columns]], ignore_index=True)
-    frame["walked_at"] = pd.to_datetime(frame["walked_at"], utc=True)
-    return frame
 
 
 def _planned(streets: pd.DataFrame, planned: float | Mapping[int, float] | pd.Series | None
@@ -151,11 +114,11 @@ def patrol_gaps(conn: Connection, *, days: float = 7, grids: Collection[int] | N
     """
     now = now or datetime.now(UTC)
     since = now - timedelta(days=days)
-    streets = _streets(conn, grids, walkable_classes(walkable))
+    streets = store.patrol_streets(conn, grids, walkable_classes(walkable))
     if grids is None:
         streets = streets[streets["grid"].notna()]
     ids = [int(i) for i in streets["street_id"]]
-    walks = _walks(conn, ids, reload_tolerance_m)
+    walks = store.walk_stretches(conn, ids, reload_tolerance_m)
     walks = walks[walks["walked_at"] <= pd.Timestamp(now)]
     recent = walks[walks["walked_at"] >= pd.Timestamp(since)]
     visits = [StreetVisit(int(r.street_id), float(r.start_m), float(r.end_m), 0.0)

@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
-import geopandas as gpd
 import networkx as nx
 import pandas as pd
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from geo_service.analysis.hotspots import HotspotParams, hotspot_scores, weekly_frequency
-
-
-def read_events(conn: Connection, *, days: float | None = 365.0,
-                now: datetime | None = None) -> gpd.GeoDataFrame:
-    """Hazards and disputes reported within ``days`` (all when ``None``), any status.
-
-    Resolved and closed ones count too: they show where trouble happens.
-    """
-    where, params = "", {}
-    if days is not None:
-        where = "WHERE reported_at >= :since"
-        params = {"since": (now or datetime.now(UTC)) - timedelta(days=days)}
-    return gpd.read_postgis(
-        text(f"SELECT id, category, severity, status, reported_at, geom FROM hazards {where} "
-             "ORDER BY id"), conn, geom_col="geom", params=params).rename_geometry("geometry")
+from geo_service.patrol.store import read_events
 
 
 def street_hotspots(conn: Connection, network: nx.MultiGraph, *, days: float | None = 365.0,

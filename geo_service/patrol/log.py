@@ -8,13 +8,12 @@ from datetime import UTC, datetime
 import networkx as nx
 import pyproj
 import shapely
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection
 
 from geo_service.analysis.matching import MatchParams, MatchResult, match_track, visit_geometry
 from geo_service.ingest.store import ewkt
-from geo_service.models import PatrolTrack, PatrolWalk
+from geo_service.patrol import store
 from geo_service.patrol.gpx import parse_gpx
-from geo_service.patrol.members import member_id
 
 #: Stretches shorter than this (metres) are not stored as walks.
 MIN_WALK_M = 0.001
@@ -101,7 +100,7 @@ def record_track(conn: Connection, gpx_bytes: bytes | str, member: str | int, *,
         Unknown member (nothing is stored).
     """
     fixes = parse_gpx(gpx_bytes, source_name)
-    who = member_id(conn, member)
+    who = store.member_id(conn, member)
     match: MatchResult = match_track(network, fixes, params=params)
     times = [_as_utc(t) for _, _, t in fixes if t is not None]
     timed = bool(times)
@@ -122,15 +121,11 @@ def record_track(conn: Connection, gpx_bytes: bytes | str, member: str | int, *,
                       "left_at": _as_utc(visit.left_at) or end,
                       "walked_m": visit.walked_m, "start_m": visit.start_m,
                       "end_m": visit.end_m, "geom": ewkt(geom)})
-    with conn.begin_nested():
-        track_id = conn.execute(insert(PatrolTrack.__table__).values(
-            member_id=who, started_at=start, ended_at=end, timed=timed,
-            source_file=source_name[:255], point_count=len(fixes),
-            walked_m=match.walked_m, covered_m=match.total_covered_m,
-            geom=ewkt(_linestring(fixes))).returning(PatrolTrack.__table__.c.id)).scalar_one()
-        if walks:
-            conn.execute(insert(PatrolWalk.__table__),
-                         [{"track_id": track_id, **walk} for walk in walks])
+    track_id = store.insert_track(conn, {
+        "member_id": who, "started_at": start, "ended_at": end, "timed": timed,
+        "source_file": source_name[:255], "point_count": len(fixes),
+        "walked_m": match.walked_m, "covered_m": match.total_covered_m,
+        "geom": ewkt(_linestring(fixes))}, walks)
     name = member if isinstance(member, str) else str(member)
     return TrackSummary(
         track_id=track_id, member=name, source_file=source_name, points=len(fixes),

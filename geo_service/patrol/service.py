@@ -29,8 +29,9 @@ from geo_service.analysis.rota import (
 from geo_service.patrol.gaps import PatrolGaps, patrol_gaps
 from geo_service.patrol.hotspots import planned_from_hotspots, street_hotspots
 from geo_service.patrol.log import TrackSummary, record_track
-from geo_service.patrol.members import RosterSummary, roster, store_roster
-from geo_service.patrol.network import load_network, read_streets
+from geo_service.patrol.members import RosterSummary
+from geo_service.patrol.network import load_network
+from geo_service.patrol.store import read_streets, roster, store_roster
 
 #: The trade-city grids the patrol team walks (domain brief).
 PATROL_GRIDS = (1, 2, 3, 4)

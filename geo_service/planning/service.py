@@ -190,10 +190,50 @@ def gaps_for(conn_or_engine: Connection | Engine, kind: str,
             raise
         from geo_service.analysis.gaps import GAP_COLUMNS
 
-        columns = [c for c in GAP_COLUMNS if c != "geometry"]
+        columns = list(GAP_COLUMNS)
         columns.insert(columns.index("grid_id") + 1, "grid")
-        return gpd.GeoDataFrame({c: [] for c in columns},
-                                geometry=gpd.GeoSeries([], crs="EPSG:4326"))
+        return _empty(columns)
+
+
+MAP_GAP_COLUMNS = ["id", "layer", "kind", "street_id", "street_class", "grid", "lit",
+                   "length_m", "open_hazards", "disputes", "priority", "weighted_m", "grid_id",
+                   "geometry"]
+
+
+def coverage_gaps(conn_or_engine: Connection | Engine, grid_ids: Sequence[int], *,
+                  metric_crs: str | None = None) -> gpd.GeoDataFrame:
+    """Lighting and camera stretches of the grids (database ids) for the map, one frame.
+
+    The same stretches as :func:`gaps_for` for these grids (one cache), each with an ``id``
+    (``layer-street-start``), figures rounded to centimetres, most important first. No grid:
+    an empty frame.
+    """
+    ids = _grids_key(grid_ids)
+    if not ids:
+        return _empty(MAP_GAP_COLUMNS)
+    with connection_of(conn_or_engine) as conn:
+        def make() -> gpd.GeoDataFrame:
+            frames = [gaps_for(conn, kind, ids, metric_crs=metric_crs, by_id=True)
+                      for kind in KINDS]
+            gaps = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
+            if gaps.empty:
+                return _empty(MAP_GAP_COLUMNS)
+            gaps["grid_id"] = gaps["grid_id"].astype("int64")
+            gaps["grid"] = gaps["grid"].astype("int64")
+            gaps["id"] = [f"{layer}-{street}-{start:.1f}" for layer, street, start in
+                          zip(gaps["layer"], gaps["street_id"], gaps["start_m"], strict=True)]
+            for column in ("length_m", "priority", "weighted_m"):
+                gaps[column] = gaps[column].astype(float).round(2)
+            gaps = gaps.sort_values(["weighted_m", "id"], ascending=[False, True])
+            return gaps[MAP_GAP_COLUMNS].reset_index(drop=True)
+
+        key = ("map_gaps", _version(conn), ids, metric_crs)
+        return CACHE.get(key, make)
+
+
+def _empty(columns: list[str]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({c: [] for c in columns if c != "geometry"},
+                            geometry=gpd.GeoSeries([], crs="EPSG:4326"))
 
 
 def placement_model(conn_or_engine: Connection | Engine, asset: str,

@@ -20,7 +20,8 @@ from shapely.geometry import Point
 from sqlalchemy import Connection, text
 
 from geo_service.patrol.hotspots import planned_from_hotspots
-from geo_service.patrol.network import load_network, missing_grids
+from geo_service.patrol.network import load_network
+from geo_service.patrol.store import missing_grids
 from geo_service.routes.planner import (
     Place,
     Plan,
@@ -42,6 +43,17 @@ def _grid_filter(options: PlanOptions) -> tuple[str, dict[str, Any]]:
     if not options.grids:
         return "", {}
     return " AND g.number = ANY(:grids)", {"grids": [int(n) for n in options.grids]}
+
+
+def named_start(conn: Connection) -> dict[str, Any] | None:
+    """The first of :data:`DEFAULT_STARTS` found anywhere: ``lon``, ``lat``, ``name``."""
+    for name, _ in DEFAULT_STARTS:
+        row = conn.execute(text(
+            "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM "
+            "buildings WHERE name = :name ORDER BY id LIMIT 1) b"), {"name": name}).first()
+        if row is not None:
+            return {"lon": row[0], "lat": row[1], "name": name}
+    return None
 
 
 def default_start(conn: Connection, options: PlanOptions) -> tuple[Point, str]:

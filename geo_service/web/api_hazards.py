@@ -13,7 +13,6 @@ the hazards in their grids or buildings, residents for their own reports.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, send_file, url_for
@@ -22,7 +21,6 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 from geo_service.auth import privacy
-from geo_service.auth.accounts import mark_reporter
 from geo_service.auth.web import current_user
 from geo_service.hazards import photos, service
 from geo_service.hazards.errors import (
@@ -150,26 +148,10 @@ def create() -> Response:
     data, upload = read_body()
     header_key = request.headers.get("Idempotency-Key")
     report = parse_report(data, idempotency_key=header_key or None)
-    folder = photos.uploads_dir(settings())
-    stored: str | None = None
-    if upload is not None:
-        content = photos.read_limited(upload.stream, limit)
-        if content or upload.filename:  # a form's empty file field means no photo
-            stored = photos.save(content, photos.check(content, limit), folder)
-            report = replace(report, photo=stored)
-    try:
-        with engine().begin() as conn:
-            result = service.create_hazard(conn, report)
-            if result.outcome == "created":
-                mark_reporter(conn, result.hazard["id"], current_user())
-            duplicates = privacy.view_all(conn, result.duplicates, current_user())
-            hazard = (privacy.view_one(conn, result.hazard, current_user())
-                      if result.hazard is not None else None)
-    except BaseException:
-        photos.discard(folder, stored)
-        raise
-    if result.outcome != "created":
-        photos.discard(folder, stored)
+    photo = service.PhotoUpload(upload.stream, upload.filename) if upload is not None else None
+    result = service.submit_report(engine(), report, settings=settings(), user=current_user(),
+                                   upload=photo)
+    duplicates, hazard = result.duplicates, result.hazard
     if result.outcome == "duplicate":
         messages = both("hz.duplicate", radius=int(service.DUPLICATE_RADIUS_M))
         return error_response(409, {

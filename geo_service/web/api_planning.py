@@ -230,8 +230,8 @@ def gaps() -> Response:
                                                   metric_crs=settings.metric_crs).to_geojson()))
 
 
-@blueprint.get("/api/plan/context")
-def context() -> Response:
+@blueprint.get("/api/plan/context", endpoint="context")
+def planning_layers() -> Response:
     """Grid outlines, building footprints, lamps and cameras for the planning map."""
     settings = current_app.config["SETTINGS"]
     eng = engine()

@@ -30,11 +30,11 @@ import threading
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
-from sqlalchemy import text
 
 from geo_service.i18n import both, known
 from geo_service.patrol import PatrolError, TrackError
 from geo_service.patrol import service as patrol_service
+from geo_service.patrol import store as patrol_store
 from geo_service.routes import PlanError, PlanOptions, get_plan, make_plan, plan_geojson, plan_gpx
 from geo_service.routes.store import list_plans as stored_plans
 from geo_service.routes.store import stop_extras
@@ -264,16 +264,7 @@ def upload_track() -> Response:
     except ValueError as error:  # load_network: a grid number that is not in the database
         raise ApiProblem("bad_track", "grid", status=422, detail=str(error)) from None
     with engine().connect() as conn:
-        rows = conn.execute(text(
-            "SELECT w.id, w.street_id, s.name, s.source_id, w.walked_m, w.walked_at, "
-            "ST_AsGeoJSON(w.geom, 7) AS geometry FROM patrol_walks w LEFT JOIN streets s "
-            "ON s.id = w.street_id WHERE w.track_id = :track ORDER BY w.walked_at, w.id"),
-            {"track": summary.track_id}).mappings().all()
-    walks = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "id": r["id"], "geometry": json.loads(r["geometry"]),
-         "properties": {"street_id": r["street_id"], "name": r["name"], "ref": r["source_id"],
-                        "walked_m": round(r["walked_m"], 1),
-                        "walked_at": r["walked_at"].isoformat()}} for r in rows]}
+        walks = patrol_store.track_walks(conn, summary.track_id)
     body = json.loads(patrol_service.summary_json(summary))
     body["lines"] = summary.lines()
     body["walks"] = walks

@@ -20,7 +20,6 @@ only for those who may take them, no person at all for the public.
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -35,13 +34,14 @@ from flask import (
     request,
     url_for,
 )
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from geo_service.auth import policy, privacy
-from geo_service.auth.accounts import mark_reporter
 from geo_service.auth.web import current_user
+from geo_service.features import store
 from geo_service.hazards import lifecycle, photos, service
+from geo_service.hazards import store as hazard_store
 from geo_service.hazards.errors import HazardError, InvalidInput, NotFound, TransitionRefused
 from geo_service.hazards.inputs import parse_event, parse_filters, parse_report
 from geo_service.maps import basemap_config
@@ -100,19 +100,16 @@ def grids_items_url() -> str | None:
 
 def community_bounds(conn: Connection) -> tuple[tuple[float, float], tuple[float, float]]:
     """``((south, west), (north, east))`` of the grids (or streets), else the sample's."""
-    for table in ("grids", "streets"):
-        row = conn.execute(text(f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-                                f"(SELECT ST_Extent(geom) AS e FROM {table}) x")).one()
-        if row[0] is not None:
-            west, south, east, north = (float(v) for v in row)
-            return (south, west), (north, east)
-    return DEFAULT_BOUNDS
+    box = store.community_extent(conn)
+    if box is None:
+        return DEFAULT_BOUNDS
+    west, south, east, north = box
+    return (south, west), (north, east)
 
 
 def grid_choices(conn: Connection) -> list[dict[str, Any]]:
     """Grid numbers and names, for the filters."""
-    return [dict(r) for r in conn.execute(text("SELECT number, name FROM grids ORDER BY number"))
-            .mappings()]
+    return store.grid_choices(conn)
 
 
 def map_config(conn: Connection, **more: Any) -> dict[str, Any]:
@@ -168,9 +165,7 @@ def asset_for(conn: Connection, args: Any) -> dict[str, Any] | None:
             ident = None
         row = None
         if ident is not None and 0 < ident < 2**31:
-            row = conn.execute(text(
-                f"SELECT id, source_id, status, ST_X(geom) AS lon, ST_Y(geom) AS lat "
-                f"FROM {table} WHERE id = :id"), {"id": ident}).mappings().first()
+            row = hazard_store.asset(conn, table, ident)
         if row is None:
             return {"kind": kind, "missing": True,
                     "message": say("hn_asset_missing", id=str(raw)[:20], kind=translate(word))}
@@ -225,29 +220,14 @@ def new_posted() -> Response:
     data = request.form.to_dict(flat=True)
     upload = request.files.get("photo")
     values = {k: v for k, v in data.items() if k != "confirm_duplicate"}
-    folder = photos.uploads_dir(settings())
-    stored: str | None = None
     try:
         report = parse_report(data, channel="web")
-        if upload is not None:
-            content = photos.read_limited(upload.stream, limit)
-            if content or upload.filename:
-                stored = photos.save(content, photos.check(content, limit), folder)
-                report = replace(report, photo=stored)
-        with engine().begin() as conn:
-            result = service.create_hazard(conn, report)
-            if result.outcome == "created":
-                mark_reporter(conn, result.hazard["id"], current_user())
-            if result.duplicates:
-                result.duplicates = privacy.view_all(conn, result.duplicates, current_user())
+        photo = (service.PhotoUpload(upload.stream, upload.filename) if upload is not None
+                 else None)
+        result = service.submit_report(engine(), report, settings=settings(),
+                                       user=current_user(), upload=photo)
     except HazardError as error:
-        photos.discard(folder, stored)
         return report_form(422, values=values, error=error, args=data)
-    except BaseException:
-        photos.discard(folder, stored)
-        raise
-    if result.outcome != "created":
-        photos.discard(folder, stored)
     if result.outcome == "duplicate":
         return report_form(409, values=values, duplicates=result.duplicates, args=data)
     assert result.hazard is not None
@@ -302,8 +282,7 @@ def detail_page(hazard_id: int, status: int = 200, *, error: HazardError | None 
         if hazard["light_id"] or hazard["camera_id"]:
             table, ident = (("lights", hazard["light_id"]) if hazard["light_id"]
                             else ("cameras", hazard["camera_id"]))
-            ref = conn.execute(text(f"SELECT source_id FROM {table} WHERE id = :id"),
-                               {"id": ident}).scalar()
+            ref = hazard_store.asset_ref(conn, table, ident)
             hazard["asset_label"] = (translate("hz.light" if hazard["light_id"]
                                                else "hz.camera") + f" {ref or ident}")
     done = request.args.get("done")

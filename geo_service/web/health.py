@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from geo_service.features.store import postgis_version
 from geo_service.web.db import engine
 
 blueprint = Blueprint("health", __name__)
@@ -16,7 +16,7 @@ def healthz():  # noqa: ANN201
     """Report whether PostGIS answers."""
     try:
         with engine().connect() as conn:
-            version = conn.execute(text("SELECT postgis_lib_version()")).scalar()
+            version = postgis_version(conn)
     except SQLAlchemyError as error:
         response = jsonify(status="unavailable", database=type(error).__name__)
         response.status_code = 503

@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, g, render_template, request
-from sqlalchemy import text
 
 from geo_service import layers as layer_files
+from geo_service.features import store
+from geo_service.features.catalog import schema
 from geo_service.maps import Bounds, build_map
 from geo_service.vocab import LABELS_ZH
-from geo_service.web import collections, vendor
+from geo_service.web import vendor
 from geo_service.web.db import engine
 from geo_service.web.i18n import label, page_words, translate
 
@@ -28,7 +29,7 @@ DEFAULT_BOUNDS: Bounds = ((27.514, 106.822), (27.526, 106.838))
 @blueprint.record_once
 def _load_layers(state: Any) -> None:
     state.app.extensions["map_layers"] = layer_files.load_layers(layer_files.LAYERS_DIR,
-                                                                 collections.schema())
+                                                                 schema())
 
 
 def _bounds(row: Any) -> Bounds | None:
@@ -36,10 +37,6 @@ def _bounds(row: Any) -> Bounds | None:
         return None
     west, south, east, north = (float(v) for v in row)
     return (south, west), (north, east)
-
-
-EXTENT = ("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "
-          "FROM (SELECT ST_Extent(geom) AS e FROM {table} {where}) x")
 
 
 @blueprint.get("/map")
@@ -50,15 +47,12 @@ def map_view() -> tuple[str, int]:
     asked = request.args.get("grid")
     status, message, focus = 200, None, None
     with engine().connect() as conn:
-        bounds = _bounds(conn.execute(text(EXTENT.format(table="grids", where=""))).one())
-        if bounds is None:
-            bounds = _bounds(conn.execute(text(EXTENT.format(table="streets", where=""))).one())
+        bounds = _bounds(store.community_extent(conn))
         if asked is not None:
             number = int(asked) if asked.strip().isdigit() and len(asked) < 10 else None
             found = None
             if number is not None:
-                found = _bounds(conn.execute(text(EXTENT.format(
-                    table="grids", where="WHERE number = :n")), {"n": number}).one())
+                found = _bounds(store.extent_of(conn, "grids", number))
             if found is None:
                 status = 404
                 message = translate("map_grid_missing").format(grid=asked)

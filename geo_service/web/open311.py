@@ -17,7 +17,6 @@ from flask import Blueprint, Response, current_app, request, url_for
 from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
-from geo_service.auth.accounts import mark_reporter
 from geo_service.auth.web import current_user
 from geo_service.hazards import lifecycle, service
 from geo_service.hazards.errors import HazardError, InvalidInput, NotFound
@@ -25,10 +24,12 @@ from geo_service.hazards.inputs import (
     HazardFilter,
     choice,
     parse_report,
-    text,
     to_int,
     values_of,
     when,
+)
+from geo_service.hazards.inputs import (
+    text as string_field,
 )
 from geo_service.hazards.messages import say
 from geo_service.vocab import HazardCategory, HazardStatus
@@ -207,7 +208,7 @@ def read_fields() -> dict[str, Any]:
 
 def media_url(data: dict[str, Any]) -> str | None:
     """An http(s) link to a photo, or None (other schemes could run script in a page)."""
-    value = text(data, "media_url", limit=500)
+    value = string_field(data, "media_url", limit=500)
     if value is None:
         return None
     parts = urlsplit(value)
@@ -218,9 +219,10 @@ def media_url(data: dict[str, Any]) -> str | None:
 
 def reporter(data: dict[str, Any]) -> tuple[str | None, str | None]:
     """Name and contact from Open311's personal fields (kept private)."""
-    first, last = text(data, "first_name"), text(data, "last_name")
-    name = " ".join(p for p in (first, last) if p) or text(data, "name")
-    contact = "; ".join(p for p in (text(data, "email"), text(data, "phone")) if p) or None
+    first, last = string_field(data, "first_name"), string_field(data, "last_name")
+    name = " ".join(p for p in (first, last) if p) or string_field(data, "name")
+    contact = "; ".join(p for p in (string_field(data, "email"), string_field(data, "phone"))
+                        if p) or None
     if name and len(name) > 100:
         raise InvalidInput("first_name", "hz.too_long", limit=100)
     if contact and len(contact) > 100:
@@ -242,7 +244,7 @@ def post_request(fmt: str) -> Response:
         raise Open311Error(400, say("hz.open311.no_location", lang()))
     name, contact = reporter(data)
     extra = {k: v for k, v in (("media_url", media_url(data)),
-                               ("address_string", text(data, "address_string", limit=300)))
+                               ("address_string", string_field(data, "address_string", limit=300)))
              if v is not None}
     fields = {"category": code, "description": data.get("description"),
               "lat": data.get("lat"), "long": data.get("long"),
@@ -251,10 +253,8 @@ def post_request(fmt: str) -> Response:
               "idempotency_key": data.get("idempotency_key")}
     report = parse_report(fields, idempotency_key=request.headers.get("Idempotency-Key") or None,
                           channel="open311", extra=extra)
-    with engine().begin() as conn:
-        result = service.create_hazard(conn, report)
-        if result.outcome == "created":
-            mark_reporter(conn, result.hazard["id"], current_user())
+    result = service.submit_report(engine(), report, settings=current_app.config["SETTINGS"],
+                                   user=current_user())
     if result.outcome == "duplicate":
         ids = ", ".join(f"#{d['id']} ({d['distance_m']:.0f} m)" for d in result.duplicates)
         description = (say("hz.duplicate", lang(), radius=int(service.DUPLICATE_RADIUS_M))

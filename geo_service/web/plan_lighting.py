@@ -14,8 +14,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, g, make_response, render_template
-from sqlalchemy import text
 
+from geo_service.features import store
 from geo_service.maps import basemap_config
 from geo_service.planning import PlanningError, overview
 from geo_service.vocab import LABELS_ZH
@@ -29,17 +29,13 @@ NAV = [("/plan/lighting", "nav_plan_lighting")]
 
 DEFAULT_BOUNDS = ((27.514, 106.822), (27.526, 106.838))
 
-EXTENT = text("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-              "(SELECT ST_Extent(geom) AS e FROM {table}) x")
-
 
 def _bounds(conn: Any) -> tuple[tuple[float, float], tuple[float, float]]:
-    for table in ("grids", "streets"):
-        row = conn.execute(text(EXTENT.text.format(table=table))).one()
-        if row[0] is not None:
-            west, south, east, north = (float(v) for v in row)
-            return (south, west), (north, east)
-    return DEFAULT_BOUNDS
+    box = store.community_extent(conn)
+    if box is None:
+        return DEFAULT_BOUNDS
+    west, south, east, north = box
+    return (south, west), (north, east)
 
 
 @blueprint.get("/plan/lighting")
@@ -48,8 +44,7 @@ def page() -> Response:
     settings = current_app.config["SETTINGS"]
     with engine().connect() as conn:
         bounds = _bounds(conn)
-        grids = [dict(r) for r in conn.execute(text(
-            "SELECT number, name FROM grids ORDER BY number")).mappings()]
+        grids = store.grid_choices(conn)
     rows, totals, note = [], None, None
     eng = engine()
     try:

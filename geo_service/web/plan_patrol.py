@@ -17,12 +17,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, g, make_response, render_template
-from sqlalchemy import text
 
+from geo_service.features import store
 from geo_service.i18n import weekday
 from geo_service.maps import basemap_config
+from geo_service.patrol import store as patrol_store
 from geo_service.routes import TEAM_COLORS, get_plan, team_color
-from geo_service.routes.store import DEFAULT_STARTS, latest_plan_id
+from geo_service.routes.store import latest_plan_id, named_start
 from geo_service.vocab import LABELS_ZH
 from geo_service.web import vendor
 from geo_service.web.db import engine
@@ -40,18 +41,9 @@ def page() -> Response:
     settings = current_app.config["SETTINGS"]
     with engine().connect() as conn:
         bounds = _bounds(conn)
-        grids = [dict(r) for r in conn.execute(text(
-            "SELECT number, name FROM grids ORDER BY number")).mappings()]
-        members = list(conn.execute(text(
-            "SELECT name FROM patrol_members WHERE active ORDER BY name")).scalars())
-        start = None
-        for name, _ in DEFAULT_STARTS:
-            row = conn.execute(text(
-                "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM "
-                "buildings WHERE name = :name ORDER BY id LIMIT 1) b"), {"name": name}).first()
-            if row is not None:
-                start = {"lon": row[0], "lat": row[1], "name": name}
-                break
+        grids = store.grid_choices(conn)
+        members = patrol_store.active_member_names(conn)
+        start = named_start(conn)
         latest = latest_plan_id(conn)
     words = page_words("pp_", "rs_", "turn_")
     chosen = [g_["number"] for g_ in grids if g_["number"] in PATROL_GRIDS] or (

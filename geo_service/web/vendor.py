@@ -95,7 +95,7 @@ class Source:
         if not self.npm:
             return self.version
         try:
-            return json.loads((self.root / "package.json").read_text(encoding="utf-8"))["version"]
+            return json.loads((self.root / "package.json").read_bytes())["version"]
         except (OSError, ValueError, KeyError):
             return None
 
@@ -103,7 +103,7 @@ class Source:
 def pinned_versions(package_json: Path = PACKAGE_JSON) -> dict[str, str]:
     """Exact versions pinned in ``package.json`` (``npm:pkg@1.2.3`` aliases give ``1.2.3``)."""
     try:
-        dependencies = json.loads(package_json.read_text(encoding="utf-8"))["dependencies"]
+        dependencies = json.loads(package_json.read_bytes())["dependencies"]
     except (OSError, ValueError, KeyError):
         return {}
     return {name: spec.rpartition("@")[2] if spec.startswith("npm:") else spec
