@@ -288,3 +288,15 @@ def test_a_refused_api_request_speaks_the_language(login_as, lang: str) -> None:
     texts = ZH if lang == "zh" else EN
     assert body["message"] == texts["api.routes.bad_json"]
     assert body["messages"] == {"zh": ZH["api.routes.bad_json"], "en": EN["api.routes.bad_json"]}
+
+
+def test_extraction_finds_only_known_keys(tmp_path: Path) -> None:
+    """``scripts/translations.py extract`` (Babel with babel.cfg) runs and finds no unknown key."""
+    pot = tmp_path / "messages.pot"
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "translations.py"),
+                             "extract", "--output", str(pot)], capture_output=True, text=True,
+                            cwd=ROOT, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    with pot.open("rb") as extracted:
+        found = {str(m.id) for m in read_po(extracted) if m.id}
+    assert {"nav_map", "hz.required", "auth_login", "pl_title"} <= found
