@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -100,9 +101,14 @@ def weekday(index: int, lang: str = DEFAULT_LANGUAGE, *, short: bool = False) ->
 
 
 def translations(lang: str) -> Translations:
-    """The catalogue of ``lang`` as a gettext object (compiled in memory, for Flask-Babel)."""
+    """The catalogue of ``lang`` as a gettext object (compiled in memory once, for Flask-Babel)."""
+    return _compiled(_language(lang))
+
+
+@cache
+def _compiled(lang: str) -> Translations:
     compiled = io.BytesIO()
-    write_mo(compiled, _CATALOGUES[_language(lang)])
+    write_mo(compiled, _CATALOGUES[lang])
     compiled.seek(0)
     return Translations(compiled, domain=DOMAIN)
 

@@ -62,12 +62,12 @@ class CatalogueDomain(flask_babel.Domain):
 
     def __init__(self) -> None:
         super().__init__(domain=words.DOMAIN)
-        self.compiled = {language: words.translations(language) for language in LANGUAGES}
 
     def get_translations(self) -> Translations:
         """The catalogue of the request's locale."""
         locale = flask_babel.get_locale()
-        return self.compiled["en" if locale is not None and locale.language == "en" else "zh"]
+        return words.translations("en" if locale is not None and locale.language == "en"
+                                  else "zh")
 
 
 class CatalogueBabel(flask_babel.Babel):
