@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 
@@ -27,7 +28,8 @@ def count(engine, table: str, where: str = "true") -> int:
 
 
 def site_file(package: str, *parts: str) -> Path:
-    module = pytest.importorskip(package)
+    """A data file shipped inside a test dependency (which must be installed)."""
+    module = importlib.import_module(package)
     return Path(module.__file__).parent.joinpath(*parts)
 
 

@@ -12,9 +12,7 @@ import networkx as nx
 import numpy as np
 import pyogrio
 import pytest
-import shapely
 from scipy.optimize import Bounds, LinearConstraint, milp
-from shapely.geometry import LineString
 
 from geo_service.analysis.network import street_graph
 from geo_service.analysis.postman import chinese_postman, min_t_join, odd_nodes, rural_postman
@@ -260,25 +258,14 @@ def test_rural_postman_far_pieces_use_travel_streets() -> None:
 
 def osm_segments() -> gpd.GeoDataFrame:
     """Streets of pyrosm's test town (a real OSM extract), noded into segments."""
-    pyrosm = pytest.importorskip("pyrosm")
+    import pyrosm
+
     path = Path(pyrosm.__file__).parent / "data" / "test.osm.pbf"
     lines = pyogrio.read_dataframe(path, layer="lines")
     lines = lines[lines["highway"].notna()][["highway", "geometry"]]
-    try:
-        from geo_service.ingest import node_streets
-    except ImportError:
-        node_streets = None
-    if node_streets is not None:
-        segments = node_streets(lines).segments.reset_index(drop=True)
-    else:  # plain noding: split at every crossing, weld ends
-        metric = lines.to_crs(lines.estimate_utm_crs())
-        pieces = list(shapely.node(shapely.MultiLineString(
-            [g for g in metric.geometry.explode() if isinstance(g, LineString)])).geoms)
-        ends: dict[tuple[float, float], int] = {}
-        src = [ends.setdefault(tuple(np.round(p.coords[0], 3)), len(ends)) for p in pieces]
-        dst = [ends.setdefault(tuple(np.round(p.coords[-1], 3)), len(ends)) for p in pieces]
-        segments = gpd.GeoDataFrame({"source": src, "target": dst}, geometry=pieces,
-                                    crs=metric.crs)
+    from geo_service.ingest import node_streets
+
+    segments = node_streets(lines).segments.reset_index(drop=True)
     segments["id"] = np.arange(1, len(segments) + 1)
     return segments
 
