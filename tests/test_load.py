@@ -255,6 +255,7 @@ def test_reloading_a_changed_file_updates_by_source_id(cli, engine, tmp_path: Pa
     assert count(engine, "lights", "status = 'broken'") == 1
 
 
+@pytest.mark.slow  # runs the console script in subprocesses (~20 s)
 def test_console_script_reports_bad_input_without_a_traceback(db_url, tmp_path: Path) -> None:
     import os
     import subprocess

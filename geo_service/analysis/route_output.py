@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import gpxpy.gpx
 import networkx as nx
 import pandas as pd
 from pyproj import Transformer
 from shapely.geometry import LineString, Point
 
+from geo_service.analysis import gpx
 from geo_service.analysis.routing import Edge, Route, edge_id, walk_minutes
 
 WGS84 = "EPSG:4326"
@@ -146,20 +146,15 @@ def routes_gpx(
 
     A waypoint that a route visits as a stop is named with its stop number first.
     """
-    gpx = gpxpy.gpx.GPX()
-    gpx.creator = "geo-service patrol planner"
+    tracks = []
     for number, route in enumerate(routes, start=1):
         line = walk_line(graph, route.edges)
-        track = gpxpy.gpx.GPXTrack(
+        tracks.append(gpx.Track(
             name=f"Team {route.team or number}",
+            points=[] if line is None else _lonlat(graph, list(line.coords)),
             description=f"{route.length_m / 1000:.2f} km, {route.minutes:.0f} min at "
-                        f"{route.speed_kmh:g} km/h; {route.method}")
-        segment = gpxpy.gpx.GPXTrackSegment()
-        if line is not None:
-            for lon, lat in _lonlat(graph, list(line.coords)):
-                segment.points.append(gpxpy.gpx.GPXTrackPoint(latitude=lat, longitude=lon))
-        track.segments.append(segment)
-        gpx.tracks.append(track)
+                        f"{route.speed_kmh:g} km/h; {route.method}"))
+    points = []
     if waypoints is not None:
         frame = waypoints if isinstance(waypoints, gpd.GeoDataFrame) else \
             gpd.GeoDataFrame(geometry=waypoints)
@@ -173,9 +168,8 @@ def routes_gpx(
             desc = None
             if description_column and description_column in frame.columns:
                 desc = None if pd.isna(row[description_column]) else str(row[description_column])
-            gpx.waypoints.append(gpxpy.gpx.GPXWaypoint(
-                latitude=row.geometry.y, longitude=row.geometry.x, name=name, description=desc))
-    return gpx.to_xml(version="1.1")
+            points.append(gpx.Waypoint(row.geometry.x, row.geometry.y, name, desc))
+    return gpx.gpx_text(tracks, points, creator="geo-service patrol planner")
 
 
 def write_gpx(path: str | Path, graph: nx.MultiGraph, routes: Sequence[Route],
