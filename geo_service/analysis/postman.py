@@ -29,14 +29,13 @@ from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csgraph
 
+from geo_service.analysis.network import GraphArrays, graph_arrays
 from geo_service.analysis.routing import (
     DEFAULT_SPEED_KMH,
     Edge,
-    NetworkArrays,
     Route,
     edge_id,
     eulerian_route,
-    network_arrays,
     total_length,
 )
 
@@ -71,7 +70,7 @@ def min_t_join(graph: nx.MultiGraph, terminals: Iterable[int]) -> TJoin:
     Parameters
     ----------
     graph
-        Street graph with ``length`` (m) on edges; parallel edges and loops allowed.
+        Street graph with ``length_m`` on edges; parallel edges and loops allowed.
     terminals
         The set T (e.g. odd-degree nodes); a terminal repeated is still one terminal.
 
@@ -85,7 +84,7 @@ def min_t_join(graph: nx.MultiGraph, terminals: Iterable[int]) -> TJoin:
     forced = reduced.prune()
     chosen, n_nodes = reduced.match()
     join = forced + [e for eid in chosen for e in reduced.chain[eid]]
-    cost = float(sum(graph.edges[e]["length"] for e in join))
+    cost = float(sum(graph.edges[e]["length_m"] for e in join))
     slack = (len(reduced.chain) + len(forced)) / _SCALE
     details = {
         "terminals": reduced.n_terminals, "edges": graph.number_of_edges(),
@@ -101,7 +100,7 @@ class _Reduced:
 
     def __init__(self, graph: nx.MultiGraph, terminals: set[int]) -> None:
         best: dict[tuple[int, int], tuple[float, Edge]] = {}
-        for u, v, k, length in graph.edges(keys=True, data="length"):
+        for u, v, k, length in graph.edges(keys=True, data="length_m"):
             if u == v:
                 continue
             key = (u, v) if u <= v else (v, u)
@@ -345,7 +344,7 @@ def _rpp_frederickson(
     pieces: list[set[int]],
     speed_kmh: float,
 ) -> Route:
-    net = network_arrays(graph)
+    net = graph_arrays(graph)
     multiset: list[Edge] = sorted(req)
     moat = 0.0
     if len(pieces) > 1:
@@ -368,7 +367,7 @@ def _rpp_frederickson(
     return route
 
 
-def _spanning_links(net: NetworkArrays, pieces: list[set[int]]) -> tuple[list[Edge], float]:
+def _spanning_links(net: GraphArrays, pieces: list[set[int]]) -> tuple[list[Edge], float]:
     """Shortest paths joining the pieces along a minimum spanning tree, and the moat bound.
 
     The bound: balls of radius half the distance to the nearest other piece are disjoint and
@@ -404,7 +403,7 @@ def _spanning_links(net: NetworkArrays, pieces: list[set[int]]) -> tuple[list[Ed
     return links, moat
 
 
-def _walk_back(net: NetworkArrays, pred: np.ndarray, source: int, target: int) -> list[Edge]:
+def _walk_back(net: GraphArrays, pred: np.ndarray, source: int, target: int) -> list[Edge]:
     """Path edges from a multi-source predecessor array (``source`` is where it starts)."""
     steps: list[Edge] = []
     j = target
@@ -418,7 +417,7 @@ def _walk_back(net: NetworkArrays, pred: np.ndarray, source: int, target: int) -
 
 def _drop_spare(
     graph: nx.MultiGraph,
-    net: NetworkArrays,
+    net: GraphArrays,
     multiset: list[Edge],
     req: set[Edge],
     start: int,
@@ -431,14 +430,14 @@ def _drop_spare(
             c -= 2
         count[e] = c
     for e in sorted((e for e, c in count.items() if e not in req and c == 2),
-                    key=lambda e: -graph.edges[e]["length"]):
+                    key=lambda e: -graph.edges[e]["length_m"]):
         count[e] = 0
         if not _covers(net, count, req, start):
             count[e] = 2
     return [e for e, c in count.items() for _ in range(c)]
 
 
-def _covers(net: NetworkArrays, count: Counter[Edge], req: set[Edge], start: int) -> bool:
+def _covers(net: GraphArrays, count: Counter[Edge], req: set[Edge], start: int) -> bool:
     """Whether the edges with a positive count connect the start and all required edges."""
     used = [e for e, c in count.items() if c > 0]
     a = np.array([net.index[u] for u, _, _ in used])
@@ -483,7 +482,7 @@ def _rpp_ilp(
     edges = [edge_id(*e) for e in graph.edges(keys=True) if e[0] != e[1]]
     nodes = sorted({n for e in edges for n in e[:2]})
     ne, nn = len(edges), len(nodes)
-    cost = np.r_[[graph.edges[e]["length"] for e in edges], np.zeros(nn)]
+    cost = np.r_[[graph.edges[e]["length_m"] for e in edges], np.zeros(nn)]
     upper = np.r_[[1.0 if e in req else 2.0 for e in edges], np.full(nn, np.inf)]
     deg_req: Counter[int] = Counter()
     for u, v, _ in req:

@@ -89,7 +89,7 @@ def routes_frame(graph: nx.MultiGraph, routes: Sequence[Route], per: str = "rout
             raise ValueError("per must be 'route' or 'leg'")
         for order, (a, b, repeated) in enumerate(_legs(route), start=1):
             steps = route.edges[a:b]
-            length = float(sum(graph.edges[e]["length"] for e in steps))
+            length = float(sum(graph.edges[e]["length_m"] for e in steps))
             rows.append({"team": team, "order": order, "length_m": length,
                          "minutes": walk_minutes(length, route.speed_kmh), "repeated": repeated,
                          "geometry": walk_line(graph, steps)})
@@ -104,7 +104,7 @@ def stops_frame(graph: nx.MultiGraph, routes: Sequence[Route]) -> gpd.GeoDataFra
         nodes = route.nodes
         lengths = [0.0]
         for e in route.edges:
-            lengths.append(lengths[-1] + graph.edges[e]["length"])
+            lengths.append(lengths[-1] + graph.edges[e]["length_m"])
         for order, (pos, point) in enumerate(route.stops, start=1):
             node = nodes[pos]
             rows.append({"team": route.team or number, "stop": order, "point": point,
@@ -193,8 +193,8 @@ def coverage_counts(graph: nx.MultiGraph, routes: Sequence[Route]) -> pd.DataFra
     for route in routes:
         count.update(edge_id(*e) for e in route.edges)
     rows = [{"id": data["id"], "times": count.get(edge_id(u, v, k), 0),
-             "walked_m": count.get(edge_id(u, v, k), 0) * data["length"],
-             "length_m": data["length"]}
+             "walked_m": count.get(edge_id(u, v, k), 0) * data["length_m"],
+             "length_m": data["length_m"]}
             for u, v, k, data in graph.edges(keys=True, data=True)]
     frame = pd.DataFrame(rows, columns=["id", "times", "walked_m", "length_m"])
     return (frame.groupby("id", as_index=False)
