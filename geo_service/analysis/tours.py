@@ -5,7 +5,10 @@ dynamic programming (exact) up to ``exact_max`` stops, else nearest neighbour + 
 with a 1-tree lower bound. ``balanced_routes`` splits one team's closed walk into K closed walks
 from the start (Frederickson-Hecht-Kim tour splitting, with the split points chosen optimally for
 each of several Euler tours of that walk), then shortens each team's walk as a rural postman over
-the streets it serves, and keeps the plan with the shortest longest route.
+the streets it serves, and keeps the plan with the shortest longest route. The tour split
+itself (:func:`min_max_cuts`) also cuts a points tour into K round trips (:func:`split_order`).
+
+(About 500 lines: points tours and team splitting share the distance arrays and the split.)
 """
 
 from __future__ import annotations
