@@ -29,8 +29,9 @@ waits Retry-After seconds and sends the same report again with the same key, as 
 database accepts connections again to the prober's first 200 and must be at most 10 s. Every
 acknowledged report must be stored, with 0 errors.
 
-Latencies (p50, p99) are of the successful requests, in milliseconds. ``tests/test_zz_fault.py``
-runs a short version of the fault run with the same code.
+Latencies (p50, p99) are of the successful requests, in milliseconds.
+``tests/test_postgis_restart_under_load.py`` runs a short version of the fault run with the same
+code.
 """
 
 from __future__ import annotations

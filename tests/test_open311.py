@@ -99,7 +99,7 @@ def test_round_trip_and_status_changes(client, staff_client) -> None:  # noqa: A
 def test_client_flow_over_real_http(app, live_server: str) -> None:  # noqa: ANN001
     """The flow an Open311 client runs: list services, post, read back, see a change (made by
     the staff's dispatch system with its API token)."""
-    from conftest import make_user
+    from helpers.accounts import make_user
 
     from geo_service.auth import accounts
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from conftest import make_user, sign_in_browser
+from helpers.accounts import make_user, sign_in_browser
 
 
 @pytest.fixture()

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import shapely
-from conftest import make_user, sign_in
 from flask import Flask
+from helpers.accounts import make_user, sign_in
+from helpers.sample import grid_area
 from shapely.geometry import shape
-from test_planning_cli import grid_area, sample_database
 
 from geo_service.config import Settings
 from geo_service.db.engine import engine_for
@@ -20,9 +18,9 @@ from geo_service.web.app import create_app
 
 
 @pytest.fixture(scope="module")
-def url(template_url: str, sample_dir: Path) -> Iterator[str]:
+def url(module_sample_db: str) -> str:
     """The sample database shared by the tests of this module (they undo their changes)."""
-    yield from sample_database(template_url, sample_dir)
+    return module_sample_db
 
 
 @pytest.fixture(scope="module")

@@ -9,47 +9,27 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
-import psycopg
 import pytest
 import shapely
 from click.testing import CliRunner, Result
-from conftest import TEMPLATE, plain_url, with_database
+from helpers.sample import grid_area
 from shapely.geometry import shape
 from sqlalchemy import text
 
 from geo_service.cli import main
 from geo_service.db.engine import engine_for
-from geo_service.load import load_sample
 from geo_service.planning import gap_report
 from geo_service.planning.service import placement_model
 
 TRADE_CITY = ("--grid", "1", "--grid", "2", "--grid", "3", "--grid", "4")
 
 
-def sample_database(template_url: str, sample_dir: Path) -> Iterator[str]:
-    """A database with the sample loaded, dropped at the end (for module-scoped fixtures)."""
-    name = f"geo_test_{uuid.uuid4().hex[:12]}"
-    admin = plain_url(with_database(template_url, "postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
-    db = with_database(template_url, name)
-    load_sample(engine_for(db), sample_dir, community_name="白龙社区")
-    yield db
-    engine_for(db).dispose()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture(scope="module")
-def url(template_url: str, sample_dir: Path) -> Iterator[str]:
+def url(module_sample_db: str) -> str:
     """The sample database shared by the tests of this module."""
-    yield from sample_database(template_url, sample_dir)
+    return module_sample_db
 
 
 @pytest.fixture(scope="module")
@@ -61,14 +41,6 @@ def run(url: str):  # noqa: ANN201
         return runner.invoke(main, list(args), env={"DATABASE_URL": url}, catch_exceptions=False)
 
     return invoke
-
-
-def grid_area(url: str, numbers: tuple[int, ...]) -> shapely.Geometry:
-    """Union of the grids with these numbers (EPSG:4326)."""
-    with engine_for(url).connect() as conn:
-        grids = gpd.read_postgis(text("SELECT geom FROM grids WHERE number = ANY(:n)"), conn,
-                                 geom_col="geom", params={"n": list(numbers)})
-    return shapely.union_all(grids.geometry.to_numpy())
 
 
 def summary_rows(stderr: str) -> dict[str, list[str]]:

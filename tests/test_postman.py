@@ -12,9 +12,7 @@ import networkx as nx
 import numpy as np
 import pyogrio
 import pytest
-import shapely
 from scipy.optimize import Bounds, LinearConstraint, milp
-from shapely.geometry import LineString
 
 from geo_service.analysis.network import street_graph
 from geo_service.analysis.postman import chinese_postman, min_t_join, odd_nodes, rural_postman
@@ -29,7 +27,7 @@ from geo_service.analysis.routing import (
 def graph_of(edges: list[tuple[int, int, float]]) -> nx.MultiGraph:
     graph = nx.MultiGraph()
     for i, (u, v, length) in enumerate(edges):
-        graph.add_edge(u, v, key=i, id=i, length=float(length))
+        graph.add_edge(u, v, key=i, id=i, length_m=float(length))
     return graph
 
 
@@ -39,15 +37,15 @@ def grid(n: int, side: float = 100.0) -> nx.MultiGraph:
         graph.add_node(i * n + j, x=i * side, y=j * side)
     for i, j in itertools.product(range(n), range(n)):
         if i + 1 < n:
-            graph.add_edge(i * n + j, (i + 1) * n + j, length=side)
+            graph.add_edge(i * n + j, (i + 1) * n + j, length_m=side)
         if j + 1 < n:
-            graph.add_edge(i * n + j, i * n + j + 1, length=side)
+            graph.add_edge(i * n + j, i * n + j + 1, length_m=side)
     return graph
 
 
 def brute_matching(graph: nx.MultiGraph, terminals: list[int]) -> float:
     """Cheapest pairing of the terminals on shortest-path distances, by trying every pairing."""
-    dist = dict(nx.all_pairs_dijkstra_path_length(graph, weight="length"))
+    dist = dict(nx.all_pairs_dijkstra_path_length(graph, weight="length_m"))
 
     def best(rest: tuple[int, ...]) -> float:
         if not rest:
@@ -65,7 +63,7 @@ def assert_covers(graph: nx.MultiGraph, route, required=None) -> None:
     wanted = {edge_id(*e) for e in (required or graph.edges(keys=True))}
     assert wanted <= walked
     assert set(route.served_edges()) >= wanted
-    assert route.length_m == pytest.approx(sum(graph.edges[e]["length"] for e in route.edges))
+    assert route.length_m == pytest.approx(sum(graph.edges[e]["length_m"] for e in route.edges))
 
 
 # --------------------------------------------------------------------------- known optima
@@ -145,7 +143,7 @@ def test_disconnected_network_is_refused_but_a_component_routes() -> None:
 def brute_rpp(graph: nx.MultiGraph, required: set, start: int) -> float:
     """Shortest closed walk over the required edges by trying 0-2 extra walks on every edge."""
     edges = [edge_id(*e) for e in graph.edges(keys=True) if e[0] != e[1]]
-    lengths = [graph.edges[e]["length"] for e in edges]
+    lengths = [graph.edges[e]["length_m"] for e in edges]
     best = math.inf
     for extra in itertools.product(*[(0, 1) if e in required else (0, 1, 2) for e in edges]):
         cost = sum(x * w for x, w in zip(extra, lengths, strict=True))
@@ -161,7 +159,7 @@ def brute_rpp(graph: nx.MultiGraph, required: set, start: int) -> float:
         home = nx.node_connected_component(walk, start)
         if all(u in home for u, _, _ in required):
             best = cost
-    return best + sum(graph.edges[e]["length"] for e in required)
+    return best + sum(graph.edges[e]["length_m"] for e in required)
 
 
 def ilp_rpp(graph: nx.MultiGraph, required: set, start: int) -> float:
@@ -169,7 +167,7 @@ def ilp_rpp(graph: nx.MultiGraph, required: set, start: int) -> float:
     edges = [edge_id(*e) for e in graph.edges(keys=True) if e[0] != e[1]]
     nodes = sorted(graph.nodes)
     ne, nn = len(edges), len(nodes)
-    cost = np.r_[[graph.edges[e]["length"] for e in edges], np.zeros(nn)]
+    cost = np.r_[[graph.edges[e]["length_m"] for e in edges], np.zeros(nn)]
     rows, lo, hi = [], [], []
     need = {start} | {n for e in required for n in e[:2]}
     for i, v in enumerate(nodes):  # parity: extra walks + required degree = 2 p_v
@@ -197,7 +195,7 @@ def ilp_rpp(graph: nx.MultiGraph, required: set, start: int) -> float:
     res = milp(cost, integrality=np.ones(ne + nn), bounds=Bounds(0, upper),
                constraints=LinearConstraint(np.array(rows), lo, hi))
     assert res.status == 0
-    return float(res.fun) + sum(graph.edges[e]["length"] for e in required)
+    return float(res.fun) + sum(graph.edges[e]["length_m"] for e in required)
 
 
 def random_instance(rng: random.Random, n: int, extra: int) -> tuple[nx.MultiGraph, set, int]:
@@ -260,25 +258,14 @@ def test_rural_postman_far_pieces_use_travel_streets() -> None:
 
 def osm_segments() -> gpd.GeoDataFrame:
     """Streets of pyrosm's test town (a real OSM extract), noded into segments."""
-    pyrosm = pytest.importorskip("pyrosm")
+    import pyrosm
+
     path = Path(pyrosm.__file__).parent / "data" / "test.osm.pbf"
     lines = pyogrio.read_dataframe(path, layer="lines")
     lines = lines[lines["highway"].notna()][["highway", "geometry"]]
-    try:
-        from geo_service.ingest import node_streets
-    except ImportError:
-        node_streets = None
-    if node_streets is not None:
-        segments = node_streets(lines).segments.reset_index(drop=True)
-    else:  # plain noding: split at every crossing, weld ends
-        metric = lines.to_crs(lines.estimate_utm_crs())
-        pieces = list(shapely.node(shapely.MultiLineString(
-            [g for g in metric.geometry.explode() if isinstance(g, LineString)])).geoms)
-        ends: dict[tuple[float, float], int] = {}
-        src = [ends.setdefault(tuple(np.round(p.coords[0], 3)), len(ends)) for p in pieces]
-        dst = [ends.setdefault(tuple(np.round(p.coords[-1], 3)), len(ends)) for p in pieces]
-        segments = gpd.GeoDataFrame({"source": src, "target": dst}, geometry=pieces,
-                                    crs=metric.crs)
+    from geo_service.ingest import node_streets
+
+    segments = node_streets(lines).segments.reset_index(drop=True)
     segments["id"] = np.arange(1, len(segments) + 1)
     return segments
 
@@ -294,7 +281,7 @@ def test_real_osm_network_routes_end_to_end() -> None:
     assert route.lower_bound_m == pytest.approx(route.length_m, abs=1e-3)
     assert route.length_m < 2 * total_length(town)
     # the exact join agrees with networkx's own matching on the odd nodes nearest the start
-    dist = nx.single_source_dijkstra_path_length(town, start, weight="length")
+    dist = nx.single_source_dijkstra_path_length(town, start, weight="length_m")
     near = sorted(odd_nodes(town), key=dist.__getitem__)[:40]
     join = min_t_join(town, near)
     assert join.cost_m == pytest.approx(_networkx_matching(town, near))
@@ -307,7 +294,7 @@ def test_real_osm_network_routes_end_to_end() -> None:
 def _networkx_matching(graph: nx.MultiGraph, terminals: list[int]) -> float:
     complete = nx.Graph()
     for a in terminals:
-        dist = nx.single_source_dijkstra_path_length(graph, a, weight="length")
+        dist = nx.single_source_dijkstra_path_length(graph, a, weight="length_m")
         complete.add_weighted_edges_from((a, b, dist[b]) for b in terminals if b != a)
     pairs = nx.min_weight_matching(complete)
     return sum(complete[a][b]["weight"] for a, b in pairs)

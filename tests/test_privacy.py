@@ -20,9 +20,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import make_user, sign_in
 from flask import Flask
 from flask.testing import FlaskClient
+from helpers.accounts import make_user, sign_in
 from markupsafe import escape
 from sqlalchemy import text
 

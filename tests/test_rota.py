@@ -14,10 +14,10 @@ from geo_service.analysis.rota import (
     make_rota,
     read_roster,
     rota_csv,
-    rota_html,
     zones_from_grids,
     zones_from_routes,
 )
+from geo_service.cli.rota_page import rota_html
 from geo_service.config import PROJECT_ROOT
 
 MONDAY = date(2026, 6, 1)

@@ -71,8 +71,8 @@ def test_street_graph_from_lonlat_keeps_parallels_and_ids() -> None:
     assert graph.graph["crs"].is_projected
     assert graph.number_of_edges() == 3 and graph.number_of_edges(1, 2) == 2
     assert {d["id"] for *_, d in graph.edges(data=True)} == {7, 8, 9}
-    assert graph.edges[1, 2, 7]["length"] == pytest.approx(96.5, abs=1.0)  # 0.001 deg at 30N
-    assert graph.edges[1, 2, 8]["length"] > graph.edges[1, 2, 7]["length"]
+    assert graph.edges[1, 2, 7]["length_m"] == pytest.approx(96.5, abs=1.0)  # 0.001 deg at 30N
+    assert graph.edges[1, 2, 8]["length_m"] > graph.edges[1, 2, 7]["length_m"]
     only = street_graph(frame, walkable={"alley"})
     assert only.number_of_edges() == 2
 
@@ -84,7 +84,7 @@ def test_split_at_points_adds_a_node_on_the_street(city: nx.MultiGraph) -> None:
     assert new not in city and corner == 10
     assert dist[0] == pytest.approx(4.0)
     halves = [d for *_, d in graph.edges(new, data=True)]
-    assert sorted(d["length"] for d in halves) == pytest.approx([30.0, 70.0])
+    assert sorted(d["length_m"] for d in halves) == pytest.approx([30.0, 70.0])
     assert {d["id"] for d in halves} == {city.edges[0, 10, 1]["id"]}
     assert graph.number_of_edges() == city.number_of_edges() + 1
 
@@ -100,7 +100,7 @@ def random_town(seed: int) -> nx.MultiGraph:
     for v, (x, y) in enumerate(pts):
         graph.add_node(v, x=x, y=y)
     for a, b in near.edges:
-        graph.add_edge(a, b, length=float(np.hypot(*(pts[a] - pts[b]))))
+        graph.add_edge(a, b, length_m=float(np.hypot(*(pts[a] - pts[b]))))
     return graph.subgraph(max(nx.connected_components(graph), key=len)).copy()
 
 
@@ -118,7 +118,7 @@ def test_held_karp_equals_brute_force_for_seven_points(closed: bool) -> None:
         graph = random_town(seed)
         rng = random.Random(seed)
         start, *stops = rng.sample(sorted(graph.nodes), 8)
-        dist = dict(nx.all_pairs_dijkstra_path_length(graph, weight="length"))
+        dist = dict(nx.all_pairs_dijkstra_path_length(graph, weight="length_m"))
         route = visit_points(graph, stops, start=start, closed=closed)
         assert route.length_m == pytest.approx(brute_tour(dist, start, stops, closed))
         assert route.method.startswith("exact")

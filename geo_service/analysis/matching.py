@@ -24,6 +24,8 @@ a street shorter than ``2 * sigma_m`` when the walked length is counted. Every p
 walked gets times interpolated between the fixes at its ends; pieces on the same street in a
 row make one :class:`StreetVisit`. Covered length per street is the union of the walked
 stretches, so walking a street partly counts what was walked, and back and forth counts once.
+
+(About 500 lines: the candidates, the Viterbi pass and the visits are one model's steps.)
 """
 
 from __future__ import annotations

@@ -4,10 +4,10 @@ The graph is an undirected ``networkx.MultiGraph`` in a metric CRS (``graph.grap
 one edge per street segment, **keyed by the street id**, so ``graph.edges[u, v, street_id]``
 finds a street and parallel segments between the same two nodes stay apart. Edge attributes:
 
-``id``, ``length_m`` (and ``length``, the same value, the name the route solvers read),
-``street_class``, ``grid`` (grid number or ``None``), ``in_area`` (the street lies in a chosen
-grid; ``False`` for margin streets a route may use but need not cover), ``source``/``target``
-(the nodes at the start and end of ``geometry``) and ``geometry`` (metric LineString).
+``id``, ``length_m`` (metres; the one length every solver reads), ``street_class``, ``grid``
+(grid number or ``None``), ``in_area`` (the street lies in a chosen grid; ``False`` for margin
+streets a route may use but need not cover), ``source``/``target`` (the nodes at the start and
+end of ``geometry``) and ``geometry`` (metric LineString).
 Nodes carry ``x`` and ``y``. Walking is two-way: one-way rules do not apply on foot.
 
 Which classes are walkable is a setting (``walkable``); by default every class is, main roads
@@ -16,8 +16,9 @@ included (their pavements are walked too).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import networkx as nx
@@ -174,7 +175,7 @@ def street_graph(streets: gpd.GeoDataFrame, crs: CRSLike | None = None, *,
         grid = None if grid is None or pd.isna(grid) else int(grid)
         length = max(float(length), 0.0)
         graph.add_edge(u, v, key=street_id, id=street_id, length_m=length,
-                       length=length, street_class=str(cls), grid=grid,
+                       street_class=str(cls), grid=grid,
                        in_area=bool(in_area), source=u, target=v, geometry=geom)
     if not keep_isolated:
         for piece in list(nx.connected_components(graph)):
@@ -214,6 +215,9 @@ def edge_index(graph: nx.MultiGraph) -> dict[int, tuple[int, int, int]]:
 class GraphArrays:
     """A street graph indexed for scipy: nodes, the edge table and a sparse distance matrix.
 
+    The one array form of the street graph: the route solvers (:mod:`.postman`,
+    :mod:`.tours`), the matcher and the hotspots all use it.
+
     Attributes
     ----------
     nodes
@@ -238,6 +242,33 @@ class GraphArrays:
     end: np.ndarray
     length: np.ndarray
     geometry: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """Number of nodes."""
+        return len(self.nodes)
+
+    def dijkstra(self, sources: Sequence[int] | np.ndarray, limit: float = np.inf,
+                 predecessors: bool = False) -> Any:
+        """Distances (and predecessors) from each source index, ``inf`` beyond ``limit``."""
+        return csgraph.dijkstra(self.matrix, directed=False, indices=np.asarray(sources),
+                                limit=limit, return_predecessors=predecessors)
+
+    def path(self, pred_row: np.ndarray, source: int, target: int
+             ) -> list[tuple[int, int, int]]:
+        """Edges ``(u, v, key)`` of the shortest path ``source -> target`` (indices in),
+        along the shortest of parallel edges."""
+        steps: list[tuple[int, int, int]] = []
+        j = target
+        while j != source:
+            i = int(pred_row[j])
+            if i < 0:
+                raise ValueError("target not reachable from source")
+            key = self.best[(i, j) if i < j else (j, i)]
+            steps.append((self.nodes[i], self.nodes[j], key))
+            j = i
+        steps.reverse()
+        return steps
 
     @property
     def position(self) -> dict[int, int]:
@@ -292,7 +323,8 @@ class GraphArrays:
 
 
 def graph_arrays(graph: nx.MultiGraph) -> GraphArrays:
-    """Index ``graph`` (from :func:`street_graph`) for :class:`GraphArrays`."""
+    """Index ``graph`` (from :func:`street_graph`; ``length_m`` on every edge, ``geometry``
+    where :meth:`GraphArrays.along` is used) for :class:`GraphArrays`."""
     nodes = list(graph.nodes)
     index = {n: i for i, n in enumerate(nodes)}
     edges = list(graph.edges(keys=True, data=True))
@@ -300,7 +332,7 @@ def graph_arrays(graph: nx.MultiGraph) -> GraphArrays:
     start = np.array([index[d.get("source", u)] for u, _, _, d in edges], dtype=np.int64)
     end = np.array([index[d.get("target", v)] for _, v, _, d in edges], dtype=np.int64)
     length = np.array([d["length_m"] for _, _, _, d in edges], dtype=float)
-    geometry = np.array([d["geometry"] for _, _, _, d in edges], dtype=object)
+    geometry = np.array([d.get("geometry") for _, _, _, d in edges], dtype=object)
     best: dict[tuple[int, int], int] = {}
     weight: dict[tuple[int, int], float] = {}
     for i, j, k, w in zip(start, end, keys, length, strict=True):

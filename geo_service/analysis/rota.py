@@ -15,8 +15,9 @@ Rotating duty, each member responsible for a zone (轮流值班、分区负责):
   members who were available differ by at most one shift (and within a week too when that
   fits); members with less availability get fewer shifts.
 
-The printable weekly rota is HTML (``templates/rota.html``; Chinese by default, English with
-``lang="en"``) and CSV.
+The printable weekly rota is CSV (:func:`rota_csv`) and the values of an HTML page
+(:func:`rota_sheet`; Chinese by default, English with ``lang="en"``), which the command line
+renders with ``templates/rota.html`` (:mod:`geo_service.cli.rota_page`).
 """
 
 from __future__ import annotations
@@ -33,10 +34,8 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from geo_service.config import PROJECT_ROOT
 from geo_service.i18n import weekday
 
-TEMPLATES = PROJECT_ROOT / "templates"
 UNITS_EN = {"派出所": "Police station", "综治中心": "Governance centre",
             "社区服务中心": "Community service centre"}
 LABELS = {
@@ -378,17 +377,14 @@ def rota_csv(rota: Rota, lang: str = "zh") -> str:
     return out.getvalue()
 
 
-def rota_html(rota: Rota, lang: str = "zh", weeks: Sequence[int] | None = None) -> str:
-    """A printable rota page (``templates/rota.html``) for ``weeks`` (0-based; default all).
+def rota_sheet(rota: Rota, lang: str = "zh", weeks: Sequence[int] | None = None
+               ) -> dict[str, object]:
+    """What the printable rota shows for ``weeks`` (0-based; default all), as plain values.
 
     Per week a table of zones and shifts by day, then each member's zone in charge per week
-    and number of shifts in those weeks.
+    and number of shifts in those weeks. The caller renders it (``templates/rota.html``).
     """
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
-
     lang = "en" if lang == "en" else "zh"
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES)),
-                      autoescape=select_autoescape(["html"]))
     words = LABELS[lang]
     weeks = list(range(rota.weeks) if weeks is None else weeks)
     tables = []
@@ -406,10 +402,9 @@ def rota_html(rota: Rota, lang: str = "zh", weeks: Sequence[int] | None = None) 
                "zones": [rota.zones[rota.home[(m.name, w)]].label(lang) for w in weeks],
                "shifts": sum(load[m.name] for load in loads)} for m in rota.members]
     first, last = (min(weeks), max(weeks)) if weeks else (0, rota.weeks - 1)
-    return env.get_template("rota.html").render(
-        lang=lang, words=words, tables=tables, people=people,
-        weeks=[words["week"].format(n=w + 1) for w in weeks],
-        cycle=words["cycle"].format(n=len(rota.zones)),
-        team=words["team"].format(n=rota.team_size),
-        start=(rota.start + timedelta(days=7 * first)).isoformat(),
-        end=(rota.start + timedelta(days=7 * last + 6)).isoformat())
+    return {"lang": lang, "words": words, "tables": tables, "people": people,
+            "weeks": [words["week"].format(n=w + 1) for w in weeks],
+            "cycle": words["cycle"].format(n=len(rota.zones)),
+            "team": words["team"].format(n=rota.team_size),
+            "start": (rota.start + timedelta(days=7 * first)).isoformat(),
+            "end": (rota.start + timedelta(days=7 * last + 6)).isoformat()}

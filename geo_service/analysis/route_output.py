@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import gpxpy.gpx
 import networkx as nx
 import pandas as pd
 from pyproj import Transformer
 from shapely.geometry import LineString, Point
 
+from geo_service.analysis import gpx
 from geo_service.analysis.routing import Edge, Route, edge_id, walk_minutes
 
 WGS84 = "EPSG:4326"
@@ -89,7 +89,7 @@ def routes_frame(graph: nx.MultiGraph, routes: Sequence[Route], per: str = "rout
             raise ValueError("per must be 'route' or 'leg'")
         for order, (a, b, repeated) in enumerate(_legs(route), start=1):
             steps = route.edges[a:b]
-            length = float(sum(graph.edges[e]["length"] for e in steps))
+            length = float(sum(graph.edges[e]["length_m"] for e in steps))
             rows.append({"team": team, "order": order, "length_m": length,
                          "minutes": walk_minutes(length, route.speed_kmh), "repeated": repeated,
                          "geometry": walk_line(graph, steps)})
@@ -104,7 +104,7 @@ def stops_frame(graph: nx.MultiGraph, routes: Sequence[Route]) -> gpd.GeoDataFra
         nodes = route.nodes
         lengths = [0.0]
         for e in route.edges:
-            lengths.append(lengths[-1] + graph.edges[e]["length"])
+            lengths.append(lengths[-1] + graph.edges[e]["length_m"])
         for order, (pos, point) in enumerate(route.stops, start=1):
             node = nodes[pos]
             rows.append({"team": route.team or number, "stop": order, "point": point,
@@ -146,20 +146,15 @@ def routes_gpx(
 
     A waypoint that a route visits as a stop is named with its stop number first.
     """
-    gpx = gpxpy.gpx.GPX()
-    gpx.creator = "geo-service patrol planner"
+    tracks = []
     for number, route in enumerate(routes, start=1):
         line = walk_line(graph, route.edges)
-        track = gpxpy.gpx.GPXTrack(
+        tracks.append(gpx.Track(
             name=f"Team {route.team or number}",
+            points=[] if line is None else _lonlat(graph, list(line.coords)),
             description=f"{route.length_m / 1000:.2f} km, {route.minutes:.0f} min at "
-                        f"{route.speed_kmh:g} km/h; {route.method}")
-        segment = gpxpy.gpx.GPXTrackSegment()
-        if line is not None:
-            for lon, lat in _lonlat(graph, list(line.coords)):
-                segment.points.append(gpxpy.gpx.GPXTrackPoint(latitude=lat, longitude=lon))
-        track.segments.append(segment)
-        gpx.tracks.append(track)
+                        f"{route.speed_kmh:g} km/h; {route.method}"))
+    points = []
     if waypoints is not None:
         frame = waypoints if isinstance(waypoints, gpd.GeoDataFrame) else \
             gpd.GeoDataFrame(geometry=waypoints)
@@ -173,9 +168,8 @@ def routes_gpx(
             desc = None
             if description_column and description_column in frame.columns:
                 desc = None if pd.isna(row[description_column]) else str(row[description_column])
-            gpx.waypoints.append(gpxpy.gpx.GPXWaypoint(
-                latitude=row.geometry.y, longitude=row.geometry.x, name=name, description=desc))
-    return gpx.to_xml(version="1.1")
+            points.append(gpx.Waypoint(row.geometry.x, row.geometry.y, name, desc))
+    return gpx.gpx_text(tracks, points, creator="geo-service patrol planner")
 
 
 def write_gpx(path: str | Path, graph: nx.MultiGraph, routes: Sequence[Route],
@@ -199,8 +193,8 @@ def coverage_counts(graph: nx.MultiGraph, routes: Sequence[Route]) -> pd.DataFra
     for route in routes:
         count.update(edge_id(*e) for e in route.edges)
     rows = [{"id": data["id"], "times": count.get(edge_id(u, v, k), 0),
-             "walked_m": count.get(edge_id(u, v, k), 0) * data["length"],
-             "length_m": data["length"]}
+             "walked_m": count.get(edge_id(u, v, k), 0) * data["length_m"],
+             "length_m": data["length_m"]}
             for u, v, k, data in graph.edges(keys=True, data=True)]
     frame = pd.DataFrame(rows, columns=["id", "times", "walked_m", "length_m"])
     return (frame.groupby("id", as_index=False)

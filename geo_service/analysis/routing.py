@@ -2,7 +2,7 @@
 
 The graph is the one :func:`geo_service.analysis.network.street_graph` builds: an undirected
 ``networkx.MultiGraph`` in a metric CRS, one edge per street segment keyed by its id (parallel
-segments kept), edge attributes ``id``, ``length`` (m), ``street_class`` and ``geometry``; node
+segments kept), edge attributes ``id``, ``length_m``, ``street_class`` and ``geometry``; node
 attributes ``x``, ``y``. Walking is two-way, so one-way rules are ignored.
 """
 
@@ -16,8 +16,6 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import shapely
-from scipy import sparse
-from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 from shapely.geometry import LineString, Point
 from shapely.ops import substring
@@ -50,8 +48,8 @@ def component_of(graph: nx.MultiGraph, node: int) -> nx.MultiGraph:
 def total_length(graph: nx.MultiGraph, edges: Iterable[Edge] | None = None) -> float:
     """Sum of edge lengths (all edges, or the given ``(u, v, key)`` edges)."""
     if edges is None:
-        return float(sum(d["length"] for _, _, d in graph.edges(data=True)))
-    return float(sum(graph.edges[e]["length"] for e in edges))
+        return float(sum(d["length_m"] for _, _, d in graph.edges(data=True)))
+    return float(sum(graph.edges[e]["length_m"] for e in edges))
 
 
 def nearest_nodes(graph: nx.MultiGraph, points: Sequence[Point] | gpd.GeoSeries) -> list[int]:
@@ -108,17 +106,16 @@ def split_at_points(
         first, second = substring(geom, 0, at), substring(geom, at, glen)
         share = at / glen if glen > 0 else 0.5
         a, b = (u, v) if start_is_u else (v, u)
-        attrs = {key: val for key, val in data.items() if key not in ("geometry", "length")}
+        attrs = {key: val for key, val in data.items() if key not in ("geometry", "length_m")}
         out.remove_edge(u, v, k)
-        attrs.pop("length_m", None)
         ends = ({"source": a, "target": new}, {"source": new, "target": b}) \
             if "source" in attrs else ({}, {})
         attrs.pop("source", None)
         attrs.pop("target", None)
-        halves = (data["length"] * share, data["length"] * (1 - share))
-        k1 = out.add_edge(a, new, key=k, length=halves[0], length_m=halves[0], geometry=first,
+        halves = (data["length_m"] * share, data["length_m"] * (1 - share))
+        k1 = out.add_edge(a, new, key=k, length_m=halves[0], geometry=first,
                           **attrs, **ends[0])
-        k2 = out.add_edge(new, b, key=None if out.has_edge(new, b, k) else k, length=halves[1],
+        k2 = out.add_edge(new, b, key=None if out.has_edge(new, b, k) else k,
                           length_m=halves[1], geometry=second, **attrs, **ends[1])
         parts = pieces[origin.pop((u, v, k), (u, v, k))]
         parts.remove((u, v, k))
@@ -145,90 +142,6 @@ def _in_graph_crs(graph: nx.MultiGraph, points: Sequence[Point] | gpd.GeoSeries)
             points = points.to_crs(crs)
         return list(points)
     return list(points)
-
-
-# --------------------------------------------------------------------------- arrays
-
-
-@dataclass
-class NetworkArrays:
-    """A graph as a sparse distance matrix for scipy's Dijkstra.
-
-    Attributes
-    ----------
-    nodes
-        Node id of each matrix index.
-    index
-        Matrix index of each node id.
-    matrix
-        Symmetric CSR matrix of the shortest parallel edge between two nodes (no self-loops).
-    best
-        ``(i, j)`` with ``i < j`` -> key of that shortest parallel edge.
-    """
-
-    nodes: list[int]
-    index: dict[int, int]
-    matrix: sparse.csr_matrix
-    best: dict[tuple[int, int], int]
-
-    @property
-    def n(self) -> int:
-        """Number of nodes."""
-        return len(self.nodes)
-
-    def dijkstra(self, sources: Sequence[int] | np.ndarray, limit: float = np.inf,
-                 predecessors: bool = False) -> Any:
-        """Distances (and predecessors) from each source index, ``inf`` beyond ``limit``."""
-        return csgraph.dijkstra(self.matrix, directed=False, indices=np.asarray(sources),
-                                limit=limit, return_predecessors=predecessors)
-
-    def path(self, pred_row: np.ndarray, source: int, target: int) -> list[Edge]:
-        """Edges ``(u, v, key)`` of the shortest path ``source -> target`` (indices in)."""
-        steps: list[Edge] = []
-        j = target
-        while j != source:
-            i = int(pred_row[j])
-            if i < 0:
-                raise ValueError("target not reachable from source")
-            key = self.best[(i, j) if i < j else (j, i)]
-            steps.append((self.nodes[i], self.nodes[j], key))
-            j = i
-        steps.reverse()
-        return steps
-
-
-def network_arrays(graph: nx.MultiGraph) -> NetworkArrays:
-    """Index the graph for scipy (shortest parallel edge per node pair)."""
-    nodes = list(graph.nodes)
-    index = {n: i for i, n in enumerate(nodes)}
-    rows, cols, weights, keys = [], [], [], []
-    for u, v, k, length in graph.edges(keys=True, data="length"):
-        i, j = index[u], index[v]
-        if i == j:
-            continue
-        if i > j:
-            i, j = j, i
-        rows.append(i)
-        cols.append(j)
-        weights.append(length)
-        keys.append(k)
-    best: dict[tuple[int, int], int] = {}
-    if rows:
-        r, c, w = np.array(rows), np.array(cols), np.array(weights, dtype=float)
-        order = np.lexsort((w, c, r))
-        r, c, w = r[order], c[order], w[order]
-        first = np.ones(len(r), dtype=bool)
-        first[1:] = (r[1:] != r[:-1]) | (c[1:] != c[:-1])
-        for pos in np.flatnonzero(first):
-            best[(int(r[pos]), int(c[pos]))] = keys[order[pos]]
-        r, c, w = r[first], c[first], w[first]
-        # scipy drops explicit zeros from sparse graphs: keep zero-length links as a tiny length.
-        w = np.maximum(w, 1e-9)
-        matrix = sparse.coo_matrix((np.r_[w, w], (np.r_[r, c], np.r_[c, r])),
-                                   shape=(len(nodes), len(nodes))).tocsr()
-    else:
-        matrix = sparse.csr_matrix((len(nodes), len(nodes)))
-    return NetworkArrays(nodes, index, matrix, best)
 
 
 # --------------------------------------------------------------------------- routes
@@ -315,7 +228,7 @@ def make_route(
         if s:
             seen.add(e)
         serve.append(s)
-        w = graph.edges[u, v, k]["length"]
+        w = graph.edges[u, v, k]["length_m"]
         length += w
         if not s:
             deadhead += w

@@ -5,11 +5,15 @@ dynamic programming (exact) up to ``exact_max`` stops, else nearest neighbour + 
 with a 1-tree lower bound. ``balanced_routes`` splits one team's closed walk into K closed walks
 from the start (Frederickson-Hecht-Kim tour splitting, with the split points chosen optimally for
 each of several Euler tours of that walk), then shortens each team's walk as a rural postman over
-the streets it serves, and keeps the plan with the shortest longest route.
+the streets it serves, and keeps the plan with the shortest longest route. The tour split
+itself (:func:`min_max_cuts`) also cuts a points tour into K round trips (:func:`split_order`).
+
+(About 500 lines: points tours and team splitting share the distance arrays and the split.)
 """
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
@@ -19,16 +23,15 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
 
+from geo_service.analysis.network import GraphArrays, graph_arrays
 from geo_service.analysis.postman import chinese_postman, rural_postman
 from geo_service.analysis.routing import (
     DEFAULT_SPEED_KMH,
     Edge,
-    NetworkArrays,
     Route,
     edge_id,
     eulerian_route,
     make_route,
-    network_arrays,
 )
 
 EPS = 1e-9
@@ -72,7 +75,7 @@ def visit_points(
     if not stops:
         raise ValueError("no stops to visit")
     sites = ([start] if start is not None else []) + list(stops)
-    net = network_arrays(graph)
+    net = graph_arrays(graph)
     idx = np.array([net.index[s] for s in sites])
     dist, pred = net.dijkstra(idx, predecessors=True)
     d = dist[:, idx]
@@ -343,11 +346,11 @@ def balanced_routes(
     if giant is None:
         giant = chinese_postman(graph, start, speed_kmh) if req is None else \
             rural_postman(graph, req, start, speed_kmh=speed_kmh)
-    net = network_arrays(graph)
+    net = graph_arrays(graph)
     dist, pred = net.dijkstra([net.index[start]], predecessors=True)
     from_start, pred = dist[0], pred[0]
     served = giant.served_edges()
-    round_trip = max((from_start[net.index[u]] + graph.edges[u, v, key]["length"]
+    round_trip = max((from_start[net.index[u]] + graph.edges[u, v, key]["length_m"]
                       + from_start[net.index[v]] for u, v, key in served), default=0.0)
     one_bound = giant.lower_bound_m if giant.lower_bound_m is not None else giant.length_m
     bound = max(one_bound / k, round_trip)
@@ -380,7 +383,7 @@ def _reshuffled(graph: nx.MultiGraph, giant: Route, start: int, seed: int) -> Ro
 
 def _split(
     graph: nx.MultiGraph,
-    net: NetworkArrays,
+    net: GraphArrays,
     giant: Route,
     cuts: list[int],
     pred: np.ndarray,
@@ -403,7 +406,7 @@ def _split(
 
 def _split_points(
     graph: nx.MultiGraph,
-    net: NetworkArrays,
+    net: GraphArrays,
     giant: Route,
     from_start: np.ndarray,
     k: int,
@@ -412,18 +415,47 @@ def _split_points(
 
     A piece ``[i, j)`` walked as start -> tour node i -> ... -> tour node j -> start costs
     ``A[i] + B[j]`` with ``A[i] = d(s, n_i) - P_i`` and ``B[j] = P_j + d(n_j, s)`` (P: lengths
-    along the tour), so "k pieces of at most T" is checked layer by layer with prefix minima,
-    and T is found by bisection.
+    along the tour); :func:`min_max_cuts` finds the cuts.
     """
-    nodes = giant.nodes
     n = len(giant.edges)
     if n == 0:
         return [0] * (k + 1), 0.0
-    k_eff = min(k, n)
-    steps = np.array([graph.edges[e]["length"] for e in giant.edges])
+    steps = np.array([graph.edges[e]["length_m"] for e in giant.edges])
     prefix = np.concatenate([[0.0], np.cumsum(steps)])
-    d = from_start[[net.index[v] for v in nodes]]
-    a, b = d - prefix, prefix + d
+    d = from_start[[net.index[v] for v in giant.nodes]]
+    return min_max_cuts(d - prefix, prefix + d, k, upper=float(prefix[-1] + 2 * d.max()))
+
+
+def split_order(dist: np.ndarray, order: Sequence[int], k: int) -> list[list[int]]:
+    """Cut a tour's visiting order into ``k`` consecutive groups minimising the longest
+    round trip ``start -> group in order -> start`` (site 0 of ``dist`` is the start; ``order``
+    holds site indices), by :func:`min_max_cuts`: group ``order[i:j]`` costs
+    ``A[i] + B[j]`` with ``A[i] = d(s, o_i) - P_i`` and ``B[j] = P_{j-1} + d(o_{j-1}, s)``."""
+    n = len(order)
+    if min(k, n) <= 1:
+        return [list(order)]
+    sites = np.asarray(order)
+    along = np.concatenate([[0.0], np.cumsum(dist[sites[:-1], sites[1:]])])
+    a = np.append(dist[0, sites] - along, np.inf)
+    b = np.insert(along + dist[sites, 0], 0, np.inf)
+    cuts, _ = min_max_cuts(a, b, k)
+    return [list(order[i:j]) for i, j in itertools.pairwise(cuts) if j > i]
+
+
+def min_max_cuts(a: np.ndarray, b: np.ndarray, k: int, upper: float | None = None
+                 ) -> tuple[list[int], float]:
+    """The one tour split: cuts ``0 = c_0 < ... < c_m = n`` (``m = min(k, n)``, padded with
+    ``n`` to ``k + 1`` entries) minimising the longest piece, a piece ``[i, j)`` costing
+    ``a[i] + b[j]`` (``a``, ``b`` of length ``n + 1``); and that longest piece.
+
+    "m pieces of at most T" is checked layer by layer with prefix minima, and T is found by
+    bisection (to 1e-6) from ``upper`` (default: the dearest piece there could be). More pieces
+    never cost more when the costs come from shortest distances (triangle inequality).
+    """
+    n = len(a) - 1
+    k_eff = min(k, n)
+    if upper is None:
+        upper = float(np.max(a[:-1]) + np.max(b[1:]))
 
     def layers(limit: float) -> list[np.ndarray]:
         reach = np.zeros(n + 1, dtype=bool)
@@ -436,7 +468,7 @@ def _split_points(
             out.append(reach)
         return out
 
-    lo, hi = 0.0, float(prefix[-1] + 2 * d.max())
+    lo, hi = 0.0, upper
     for _ in range(100):
         mid = (lo + hi) / 2
         if layers(mid)[-1][n]:
@@ -458,7 +490,7 @@ def _split_points(
 
 def _piece_route(
     graph: nx.MultiGraph,
-    net: NetworkArrays,
+    net: GraphArrays,
     giant: Route,
     i: int,
     j: int,

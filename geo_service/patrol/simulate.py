@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import gpxpy.gpx
 import networkx as nx
 import numpy as np
 import pyproj
 import shapely
 
+from geo_service.analysis import gpx
 from geo_service.analysis.matching import Fix
 
 Edge = tuple[int, int, int]
@@ -92,16 +92,6 @@ def simulate_fixes(graph: nx.MultiGraph, edges: list[Edge], *, seed: int = 0,
 
 def fixes_to_gpx(fixes: list[Fix], *, name: str = "patrol", route: bool = False) -> str:
     """GPX text of fixes: one track segment, or route points (no times) with ``route``."""
-    gpx = gpxpy.gpx.GPX()
-    gpx.creator = "geo-service"
     if route:
-        rte = gpxpy.gpx.GPXRoute(name=name)
-        rte.points = [gpxpy.gpx.GPXRoutePoint(lat, lon) for lon, lat, _ in fixes]
-        gpx.routes.append(rte)
-    else:
-        track = gpxpy.gpx.GPXTrack(name=name)
-        segment = gpxpy.gpx.GPXTrackSegment(
-            [gpxpy.gpx.GPXTrackPoint(lat, lon, time=t) for lon, lat, t in fixes])
-        track.segments.append(segment)
-        gpx.tracks.append(track)
-    return gpx.to_xml(version="1.1")
+        return gpx.gpx_text(routes=[gpx.Route(name, fixes)])
+    return gpx.gpx_text([gpx.Track(name, fixes)])

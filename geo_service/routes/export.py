@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import gpxpy.gpx
 from shapely.geometry import mapping
 
+from geo_service.analysis import gpx
 from geo_service.i18n import weekday
 from geo_service.routes.planner import Plan
 from geo_service.vocab import LABELS_ZH
@@ -75,21 +75,12 @@ def plan_gpx(plan: Plan, extras: Mapping[tuple[str, int], Mapping[str, Any]] | N
              ) -> str:
     """GPX 1.1: a track per route (``tracks`` layer in GDAL), a waypoint per stop."""
     extras = extras or {}
-    gpx = gpxpy.gpx.GPX()
-    gpx.creator = "geo-service patrol planner"
-    gpx.name = f"巡逻路线 patrol plan {plan.id}" if plan.id else "巡逻路线 patrol plan"
-    for route in plan.routes:
-        track = gpxpy.gpx.GPXTrack(
-            name=_route_name(plan, route.team, route.day, route.shift),
-            description=f"{route.length_m / 1000:.2f} km, {route.minutes:.0f} min; "
-                        f"{route.method}")
-        track.number = route.order
-        segment = gpxpy.gpx.GPXTrackSegment()
-        if route.geometry is not None:
-            for lon, lat in route.geometry.coords:
-                segment.points.append(gpxpy.gpx.GPXTrackPoint(latitude=lat, longitude=lon))
-        track.segments.append(segment)
-        gpx.tracks.append(track)
+    tracks = [gpx.Track(name=_route_name(plan, route.team, route.day, route.shift),
+                        points=[] if route.geometry is None else list(route.geometry.coords),
+                        description=f"{route.length_m / 1000:.2f} km, {route.minutes:.0f} min; "
+                                    f"{route.method}", number=route.order)
+              for route in plan.routes]
+    points = []
     several = len({r.team for r in plan.routes}) > 1 or any(r.day is not None
                                                              for r in plan.routes)
     for route in plan.routes:
@@ -99,9 +90,9 @@ def plan_gpx(plan: Plan, extras: Mapping[tuple[str, int], Mapping[str, Any]] | N
                                                  else None)
             number = f"{route.order}-{stop.stop}" if several else str(stop.stop)
             words = LABELS_ZH.get(category, category) if category else ""
-            gpx.waypoints.append(gpxpy.gpx.GPXWaypoint(
-                latitude=stop.geometry.y, longitude=stop.geometry.x,
-                name=f"{number}. {stop.label}",
+            points.append(gpx.Waypoint(
+                stop.geometry.x, stop.geometry.y, name=f"{number}. {stop.label}",
                 description="; ".join(x for x in (words, stop.detail) if x) or None,
                 symbol="Danger Area" if stop.kind == "hazard" else "Flag"))
-    return gpx.to_xml(version="1.1")
+    name = f"巡逻路线 patrol plan {plan.id}" if plan.id else "巡逻路线 patrol plan"
+    return gpx.gpx_text(tracks, points, creator="geo-service patrol planner", name=name)

@@ -41,7 +41,7 @@ import pandas as pd
 from pyproj import Transformer
 from shapely.geometry import LineString, Point
 
-from geo_service.analysis.network import DEFAULT_MARGIN_M
+from geo_service.analysis.network import DEFAULT_MARGIN_M, graph_arrays
 from geo_service.analysis.postman import chinese_postman, rural_postman
 from geo_service.analysis.route_output import coverage_counts, step_coords, walk_line
 from geo_service.analysis.routing import (
@@ -49,11 +49,10 @@ from geo_service.analysis.routing import (
     Edge,
     Route,
     edge_id,
-    network_arrays,
     split_at_points,
     total_length,
 )
-from geo_service.analysis.tours import balanced_routes, visit_points
+from geo_service.analysis.tours import balanced_routes, split_order, visit_points
 
 REQUIRED_MODES = ("all", "alleys", "hazards", "hot")
 POINT_MODES = ("hazards", "broken-lights")
@@ -296,7 +295,7 @@ def main_component(graph: nx.MultiGraph) -> tuple[nx.MultiGraph, int]:
     lengths = []
     for part in parts:
         sub = graph.subgraph(part)
-        lengths.append((sum(d["length"] for _, _, d in sub.edges(data=True) if d["in_area"]),
+        lengths.append((sum(d["length_m"] for _, _, d in sub.edges(data=True) if d["in_area"]),
                         sum(1 for _, _, d in sub.edges(data=True) if d["in_area"])))
     for part, (metres, _) in zip(parts, lengths, strict=True):
         if metres > best_m:
@@ -375,7 +374,7 @@ def directions(graph: nx.MultiGraph, route: Route,
                          "length_m": 0.0, "repeated": True, "turn": "start", "stops": []})
         run = runs[-1]
         run["_last"] = i
-        run["length_m"] += float(data["length"])
+        run["length_m"] += float(data["length_m"])
         run["repeated"] = run["repeated"] and not route.serve[i]
     for prev, run in zip(runs[:-1], runs[1:], strict=True):
         a = step_coords(graph, *route.edges[prev["_last"]])
@@ -432,7 +431,7 @@ def _records(graph: nx.MultiGraph, routes: Sequence[Route], places: Sequence[Pla
     to_wgs = _lonlat(graph)
     records = []
     for order, route in enumerate(routes, start=1):
-        lengths = np.concatenate([[0.0], np.cumsum([graph.edges[e]["length"]
+        lengths = np.concatenate([[0.0], np.cumsum([graph.edges[e]["length_m"]
                                                     for e in route.edges])])
         nodes = route.nodes
         stops = []
@@ -496,40 +495,6 @@ def _postman(graph: nx.MultiGraph, req: set[Edge], start: int, speed: float) -> 
     if req == everything:
         return chinese_postman(graph, start, speed)
     return rural_postman(graph, req, start, speed_kmh=speed)
-
-
-def split_order(dist: np.ndarray, order: Sequence[int], k: int) -> list[list[int]]:
-    """Cut a tour's visiting order into ``k`` consecutive groups minimising the longest
-    round trip ``start -> group in order -> start`` (site 0 of ``dist`` is the start; ``order``
-    holds site indices). Exact dynamic programming over the cut points, O(k n^2)."""
-    n = len(order)
-    k = min(k, n)
-    if k <= 1:
-        return [list(order)]
-    sites = np.asarray(order)
-    legs = dist[sites[:-1], sites[1:]] if n > 1 else np.zeros(0)
-    along = np.concatenate([[0.0], np.cumsum(legs)])
-    out_, back = dist[0, sites], dist[sites, 0]
-
-    def cost(i: int, j: int) -> float:  # group order[i..j]
-        return float(out_[i] + along[j] - along[i] + back[j])
-
-    best = np.full((k + 1, n + 1), np.inf)
-    cut = np.zeros((k + 1, n + 1), dtype=int)
-    best[0, 0] = 0.0
-    for m in range(1, k + 1):
-        for j in range(1, n + 1):
-            for i in range(m - 1, j):
-                value = max(best[m - 1, i], cost(i, j - 1))
-                if value < best[m, j]:
-                    best[m, j], cut[m, j] = value, i
-    groups = []
-    j = n
-    for m in range(k, 0, -1):
-        i = cut[m, j]
-        groups.append(list(order[i:j]))
-        j = i
-    return [g for g in reversed(groups) if g]
 
 
 # --------------------------------------------------------------------------- the plans
@@ -651,7 +616,7 @@ def _plan_points(graph: nx.MultiGraph, start: int, places: list[Place],
         bound = one.lower_bound_m if one.lower_bound_m is not None else one.length_m
         info.update(_team_info(routes, one, bound, 0.0, one.method))
         return routes, info
-    net = network_arrays(graph)
+    net = graph_arrays(graph)
     sites = [start, *nodes]
     dist = net.dijkstra([net.index[s] for s in sites])[:, [net.index[s] for s in sites]]
     position = {place: j + 1 for j, place in enumerate(chosen)}

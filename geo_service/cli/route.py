@@ -1,9 +1,8 @@
 """``geo-service route``: plan patrol routes over grids, store them, write GPX or GeoJSON.
 
-Registered on :data:`geo_service.cli.main` by one import at the bottom of ``cli.py``. The summary
-(lengths, repeated length, minutes, the bound K routes are measured against) goes to stderr;
-data goes to ``--out`` (``.gpx`` or ``.geojson``) or stdout (GeoJSON; for ``--week`` the
-table of how often each street is walked against how often it is required).
+The summary (lengths, repeated length, minutes, the bound K routes are measured against) goes
+to stderr; data goes to ``--out`` (``.gpx`` or ``.geojson``) or stdout (GeoJSON; for ``--week``
+the table of how often each street is walked against how often it is required).
 """
 
 from __future__ import annotations
@@ -15,13 +14,12 @@ from pathlib import Path
 
 import click
 
-from geo_service.cli import echo_err, main, ready_engine
+from geo_service.cli.common import echo_err, patrol_grids, ready_engine
 from geo_service.config import Settings
+from geo_service.patrol.service import PATROL_GRIDS
 from geo_service.routes import POINT_MODES, REQUIRED_MODES, PlanError, PlanOptions
 from geo_service.routes import service as routes_service
 from geo_service.routes.planner import Plan
-
-PATROL_GRIDS = (1, 2, 3, 4)
 
 
 def parse_lonlat(value: str | None) -> tuple[float, float] | None:
@@ -51,9 +49,8 @@ def coverage_table(plan: Plan) -> str:
     return buffer.getvalue().rstrip("\n")
 
 
-@main.command("route")
-@click.option("--grid", "grids", type=int, multiple=True, metavar="N",
-              help="Grid number (repeat for several); default the trade-city grids 1-4.")
+@click.command("route")
+@patrol_grids
 @click.option("--teams", default=1, show_default=True, type=click.IntRange(1, 12),
               help="K teams (or shifts): K balanced routes.")
 @click.option("--start", metavar="LON,LAT",

@@ -4,7 +4,7 @@ answers 503 with Retry-After while the database is away and the clients send the
 again), and the service answers again within 10 s of the database.
 
 The database is a private embedded cluster in a temporary folder, so stopping it touches no
-other test's database (and this module runs last anyway); it is started again in a
+other test's database (and ``tests/conftest.py`` runs it last anyway); it is started again in a
 ``finally`` and removed afterwards. The server is waitress in a subprocess.
 """
 
@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = [pytest.mark.slow, pytest.mark.last]  # a 15 s load; it stops a cluster, so last
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "bench_load.py"
 
 

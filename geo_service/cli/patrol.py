@@ -1,7 +1,7 @@
-"""``geo-service gaps patrol`` and ``geo-service patrol ...``: the patrol log and the rota.
+"""``geo-service patrol ...``: the roster, walked tracks, hotspots and the rota.
 
-Registered on :data:`geo_service.cli.main` (and on the ``gaps`` group of
-:mod:`geo_service.cli_planning`). Data goes to stdout or ``--out``; summaries go to stderr.
+(``gaps patrol`` lives with the other gaps in :mod:`geo_service.cli.gaps`.) Data goes to
+stdout or ``--out``; summaries go to stderr.
 """
 
 from __future__ import annotations
@@ -11,60 +11,15 @@ from pathlib import Path
 
 import click
 
-from geo_service.analysis.rota import RotaError, rota_csv, rota_html
-from geo_service.cli import echo_err, main, ready_engine
-from geo_service.cli_planning import gaps
+from geo_service.analysis.rota import RotaError, rota_csv
+from geo_service.cli.common import echo_err, patrol_grids, ready_engine, write_text
+from geo_service.cli.rota_page import rota_html
 from geo_service.config import Settings
 from geo_service.patrol import service
 from geo_service.patrol.service import PATROL_GRIDS
 
-patrol_grids = click.option(
-    "--grid", "grids", type=int, multiple=True, metavar="N",
-    help="Grid number (repeat for several); default the trade-city grids 1-4.")
 
-
-def write_text(text: str, out: Path | None, encoding: str = "utf-8") -> None:
-    """Text to ``out``, or to stdout."""
-    if out is None:
-        click.echo(text)
-        return
-    out.write_text(text, encoding=encoding)
-    echo_err(f"written to {out}")
-
-
-@gaps.command("patrol")
-@patrol_grids
-@click.option("--days", default=7.0, show_default=True,
-              help="Streets not walked in this many days.")
-@click.option("--planned", default="1", show_default=True,
-              help="Walks per street and week: a number, or 'hotspots' to derive it from hazards.")
-@click.option("--min-share", default=0.5, show_default=True,
-              help="Share of a street's length a walk must cover to count.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the GeoJSON here instead of stdout.")
-@click.pass_obj
-def gaps_patrol(settings: Settings, grids: tuple[int, ...], days: float, planned: str,
-                min_share: float, out: Path | None) -> None:
-    """Streets nobody walked within DAYS, and grids below their planned frequency."""
-    if planned != "hotspots":
-        try:
-            planned_value: str | float = float(planned)
-        except ValueError:
-            raise click.BadParameter("a number or 'hotspots'", param_hint="--planned") from None
-    else:
-        planned_value = planned
-    engine = ready_engine(settings)
-    try:
-        report = service.gaps_report(engine, days=days, grids=grids or PATROL_GRIDS,
-                                     planned=planned_value, min_share=min_share)
-    except ValueError as error:
-        raise click.ClickException(str(error)) from None
-    for line in report.lines():
-        echo_err(line)
-    write_text(service.gaps_geojson(report), out)
-
-
-@main.group()
+@click.group("patrol")
 def patrol() -> None:
     """The patrol team: roster, walked tracks, hotspots and the rota."""
 

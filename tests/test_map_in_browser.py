@@ -1,4 +1,4 @@
-"""Issue 3's "Done when", in headless Chromium with every request outside the app blocked and no
+"""The map and hazard pages in headless Chromium, every request outside the app blocked and no
 basemap: what tests/test_map_page.py and tests/test_hazard_pages.py leave open.
 
 - Each sample layer, viewed at its minimum zoom or closer over a part of the community, draws
@@ -23,15 +23,11 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from flask import Flask
+from helpers.accounts import make_user, sign_in, sign_in_browser
 from sqlalchemy import Engine, text
 
 from geo_service.config import Settings
 from geo_service.db.engine import engine_for
-
-try:  # accounts: the lists, the dashboard and the loop's actions are for signed-in staff
-    from conftest import make_user, sign_in, sign_in_browser
-except ImportError:  # a tree without accounts: every page and action is open to all
-    make_user = sign_in = sign_in_browser = None
 
 READY = "document.documentElement.dataset.mapState === 'ready'"
 LAYERS = ("grids", "buildings", "streets", "lights", "cameras", "hazards")
@@ -54,16 +50,15 @@ def app(db_url: str, tmp_path: Path) -> Flask:
 
 # -- helpers -------------------------------------------------------------------------------------
 def as_staff(app: Flask, page, base: str) -> None:  # noqa: ANN001
-    """Sign the browser in as a community admin (where the tree has accounts)."""
-    if make_user is not None:
-        sign_in_browser(page, base, make_user(app, "community_admin"))
+    """Sign the browser in as a community admin (the lists, the dashboard and the loop's
+    actions are for signed-in staff)."""
+    sign_in_browser(page, base, make_user(app, "community_admin"))
 
 
 def signed_in_client(app: Flask):  # noqa: ANN201
-    """A test client signed in as a community admin (where the tree has accounts)."""
+    """A test client signed in as a community admin."""
     client = app.test_client()
-    if make_user is not None:
-        sign_in(client, make_user(app, "community_admin"))
+    sign_in(client, make_user(app, "community_admin"))
     return client
 
 

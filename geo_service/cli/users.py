@@ -6,7 +6,7 @@ twice on a terminal, or read from the first line of stdin with ``--password-stdi
 from the command line, where other users and the shell history would see them).
 ``users token USERNAME NAME`` prints a new API token once (only its SHA-256 is stored);
 ``users list`` shows the accounts; ``users set-password`` and ``users deactivate`` /
-``users activate`` look after them. Registered on :data:`geo_service.cli.main`.
+``users activate`` look after them.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from geo_service.auth import accounts
 from geo_service.auth.messages import translate
 from geo_service.auth.passwords import PasswordRefused, check_new_password
 from geo_service.auth.policy import COMMUNITY_ADMIN, ROLES
-from geo_service.cli import echo_err, main, ready_engine
+from geo_service.cli.common import echo_err, ready_engine
 from geo_service.config import Settings
 
 
@@ -47,7 +47,7 @@ password_stdin = click.option("--password-stdin", is_flag=True,
                               help="Read the password from the first line of stdin.")
 
 
-@main.group()
+@click.group("users")
 def users() -> None:
     """Accounts and API tokens."""
 
