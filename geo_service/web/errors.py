@@ -28,7 +28,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g, jsonify, render_template_string, request
 from markupsafe import escape
-from werkzeug.exceptions import HTTPException, TooManyRequests
+from werkzeug.exceptions import HTTPException
 
 from geo_service.web import ratelimit
 
@@ -210,6 +210,9 @@ def http_error(error: HTTPException) -> Response | HTTPException:
     if status == 413:
         params["mb"] = request_limit_mb()
     if status == 429:
+        reports = current_app.extensions.get("report_limiter")
+        if "Retry-After" not in headers and reports is not None:
+            headers["Retry-After"] = str(reports.retry_after())
         params["seconds"] = headers.get("Retry-After", "?")
     if status == 503:
         headers.setdefault("Retry-After", str(DB_RETRY_AFTER))
@@ -232,16 +235,6 @@ def unexpected(error: BaseException) -> Response:
     return error_response(500, ref=ref)
 
 
-def limit_reports() -> None:
-    """Refuse an anonymous report post over the client's rate (429, before the body is read)."""
-    limiter: ratelimit.ReportLimiter | None = current_app.extensions.get("report_limiter")
-    if limiter is None:
-        return
-    wait = limiter.check()
-    if wait is not None:
-        raise TooManyRequests(retry_after=wait)
-
-
 def retry_after_on_503(response: Response) -> Response:
     """Every 503 says when to come back (a module's own 503, e.g. planning busy, too)."""
     if response.status_code == 503:
@@ -255,7 +248,6 @@ def init_app(app: Flask) -> None:
     app.config["MAX_CONTENT_LENGTH"] = getattr(settings, "max_request_bytes",
                                                DEFAULT_MAX_REQUEST_BYTES)
     ratelimit.init_app(app)
-    app.before_request(limit_reports)
     app.after_request(retry_after_on_503)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, unexpected)
