@@ -72,7 +72,7 @@ API_PREFIXES = ("/api/", "/open311/")
 # -- the secret key -----------------------------------------------------------------------------
 def secret_key(settings: Any) -> str:
     """``Settings.secret_key``, else the key kept in ``data_dir/secret_key`` (made once, 0600)."""
-    if getattr(settings, "secret_key", None):
+    if settings.secret_key:
         return settings.secret_key
     folder = Path(settings.data_dir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -311,7 +311,7 @@ def guard() -> Response | None:
 
 def anonymous_reports() -> bool:
     """Whether the public may report (``Settings.allow_anonymous_reports``)."""
-    return bool(getattr(current_app.config["SETTINGS"], "allow_anonymous_reports", True))
+    return bool(current_app.config["SETTINGS"].allow_anonymous_reports)
 
 
 def private_responses(response: Response) -> Response:
@@ -353,7 +353,7 @@ def init_app(app: Flask) -> None:
         SESSION_COOKIE_NAME=SESSION_COOKIE,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=bool(getattr(settings, "secure_cookies", False)),
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
         # Flask-WTF checks only where guard() asks it (after the exemptions), the token lives
         # as long as the session, and HTTPS requests need no Referer (as before).

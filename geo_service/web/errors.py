@@ -36,7 +36,6 @@ log = logging.getLogger("geo_service.web.errors")
 
 #: Seconds a client is asked to wait while the database is unreachable.
 DB_RETRY_AFTER = 3
-DEFAULT_MAX_REQUEST_BYTES = 8 * 1024 * 1024
 
 # status -> (machine code, OGC-style code, Chinese, English); {mb}, {seconds}, {ref} filled in.
 MESSAGES: dict[int, tuple[str, str, str, str]] = {
@@ -186,7 +185,8 @@ def page(status: int, message: str, lang: str) -> str:
 def request_limit_mb() -> str:
     """The body size limit of this request, in MB, for the 413 message."""
     limit = request.max_content_length or current_app.config.get("MAX_CONTENT_LENGTH")
-    return f"{(limit or DEFAULT_MAX_REQUEST_BYTES) / 2**20:.1f}".rstrip("0").rstrip(".")
+    limit = limit or current_app.config["SETTINGS"].max_request_bytes
+    return f"{limit / 2**20:.1f}".rstrip("0").rstrip(".")
 
 
 def unavailable() -> Response:
@@ -245,8 +245,7 @@ def retry_after_on_503(response: Response) -> Response:
 def init_app(app: Flask) -> None:
     """Limits and app-wide error handlers (call after registering the blueprints)."""
     settings = app.config["SETTINGS"]
-    app.config["MAX_CONTENT_LENGTH"] = getattr(settings, "max_request_bytes",
-                                               DEFAULT_MAX_REQUEST_BYTES)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     ratelimit.init_app(app)
     app.after_request(retry_after_on_503)
     app.register_error_handler(HTTPException, http_error)
