@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T", int, float)
 
@@ -33,9 +33,15 @@ class Settings:
     max_request_bytes:
         Largest request body accepted (413 above it; photos have their own, smaller limit).
     report_rate_per_minute, report_burst:
-        Token bucket per client IP for anonymous report posts (``POST /api/hazards``,
-        ``/hazards/new``, ``/open311/v2/requests.json``): refilled at this rate, holding at
-        most ``report_burst`` tokens; 429 with Retry-After when empty. 0 disables the limit.
+        Limit per client IP on anonymous report posts (``POST /api/hazards``,
+        ``/hazards/new``, ``/open311/v2/requests.json``): at most ``report_burst`` within one
+        post's worth of time and this many a minute; 429 with Retry-After above it (see
+        :mod:`geo_service.web.ratelimit`). 0 disables the limit.
+    rate_limit_storage_uri:
+        Where Flask-Limiter keeps its counts (``memory://``: this process; ``redis://...``
+        or ``memcached://...``: shared by several processes).
+    hsts_seconds:
+        ``Strict-Transport-Security`` max-age sent on responses over HTTPS (0: none).
     page_size_cap:
         Largest page of a feature collection (larger ``limit`` values are clamped); the hazard
         list's own cap (1000) applies when it is lower.
@@ -53,44 +59,65 @@ class Settings:
         still ``Secure`` on every request that arrived over HTTPS.
     """
 
-    database_url: str | None = None
-    data_dir: Path = PROJECT_ROOT / "var"
-    sample_dir: Path = PROJECT_ROOT / "data"
-    metric_crs: str = "EPSG:4545"
-    community_name: str = "白龙社区"
-    basemap: str = "osm"
-    tianditu_key: str | None = None
-    secret_key: str | None = field(default=None, repr=False)
-    allow_anonymous_reports: bool = True
-    secure_cookies: bool = False
+    database_url: str | None = field(default=None, metadata={"env": "DATABASE_URL"})
+    data_dir: Path = field(default=PROJECT_ROOT / "var", metadata={"env": "GEO_SERVICE_DATA_DIR"})
+    sample_dir: Path = field(default=PROJECT_ROOT / "data",
+                             metadata={"env": "GEO_SERVICE_SAMPLE_DIR"})
+    metric_crs: str = field(default="EPSG:4545", metadata={"env": "GEO_SERVICE_METRIC_CRS"})
+    community_name: str = field(default="白龙社区", metadata={"env": "GEO_SERVICE_COMMUNITY"})
+    basemap: str = field(default="osm", metadata={"env": "GEO_SERVICE_BASEMAP"})
+    tianditu_key: str | None = field(default=None, metadata={"env": "GEO_SERVICE_TIANDITU_KEY"})
+    secret_key: str | None = field(default=None, repr=False,
+                                   metadata={"env": "GEO_SERVICE_SECRET_KEY"})
+    allow_anonymous_reports: bool = field(
+        default=True, metadata={"env": "GEO_SERVICE_ALLOW_ANONYMOUS_REPORTS"})
+    secure_cookies: bool = field(default=False, metadata={"env": "GEO_SERVICE_SECURE_COOKIES"})
     extra: dict[str, str] = field(default_factory=dict)
-    max_request_bytes: int = 8 * 1024 * 1024
-    report_rate_per_minute: float = 30.0
-    report_burst: int = 10
-    page_size_cap: int = 10_000
-    trusted_proxies: int = 0
+    max_request_bytes: int = field(default=8 * 1024 * 1024,
+                                   metadata={"env": "GEO_SERVICE_MAX_REQUEST_BYTES"})
+    report_rate_per_minute: float = field(
+        default=30.0, metadata={"env": "GEO_SERVICE_REPORT_RATE_PER_MINUTE"})
+    report_burst: int = field(default=10, metadata={"env": "GEO_SERVICE_REPORT_BURST"})
+    rate_limit_storage_uri: str = field(
+        default="memory://", metadata={"env": "GEO_SERVICE_RATE_LIMIT_STORAGE_URI"})
+    page_size_cap: int = field(default=10_000, metadata={"env": "GEO_SERVICE_PAGE_SIZE_CAP"})
+    trusted_proxies: int = field(default=0, metadata={"env": "GEO_SERVICE_TRUSTED_PROXIES"})
+    hsts_seconds: int = field(default=31_536_000, metadata={"env": "GEO_SERVICE_HSTS_SECONDS"})
 
 
-def load_settings() -> Settings:
-    """Read settings from ``GEO_SERVICE_*`` and ``DATABASE_URL`` environment variables."""
-    env = os.environ
-    return Settings(
-        database_url=env.get("DATABASE_URL") or None,
-        data_dir=Path(env.get("GEO_SERVICE_DATA_DIR", PROJECT_ROOT / "var")),
-        sample_dir=Path(env.get("GEO_SERVICE_SAMPLE_DIR", PROJECT_ROOT / "data")),
-        metric_crs=env.get("GEO_SERVICE_METRIC_CRS", "EPSG:4545"),
-        community_name=env.get("GEO_SERVICE_COMMUNITY", "白龙社区"),
-        basemap=env.get("GEO_SERVICE_BASEMAP", "osm"),
-        tianditu_key=env.get("GEO_SERVICE_TIANDITU_KEY") or None,
-        max_request_bytes=_number(env, "GEO_SERVICE_MAX_REQUEST_BYTES", 8 * 1024 * 1024, int),
-        report_rate_per_minute=_number(env, "GEO_SERVICE_REPORT_RATE_PER_MINUTE", 30.0, float),
-        report_burst=_number(env, "GEO_SERVICE_REPORT_BURST", 10, int),
-        page_size_cap=_number(env, "GEO_SERVICE_PAGE_SIZE_CAP", 10_000, int),
-        trusted_proxies=_number(env, "GEO_SERVICE_TRUSTED_PROXIES", 0, int),
-        secret_key=env.get("GEO_SERVICE_SECRET_KEY") or None,
-        allow_anonymous_reports=_flag(env, "GEO_SERVICE_ALLOW_ANONYMOUS_REPORTS", True),
-        secure_cookies=_flag(env, "GEO_SERVICE_SECURE_COOKIES", False),
-    )
+#: Readers of an environment value by the field's declared type (``from __future__`` keeps
+#: annotations as strings).
+_READERS: dict[str, Callable[[Mapping[str, str], str, Any], Any]] = {
+    "str": lambda env, name, default: env.get(name) or default,
+    "str | None": lambda env, name, default: env.get(name) or default,
+    "Path": lambda env, name, default: Path(env[name]) if env.get(name) else default,
+    "bool": lambda env, name, default: _flag(env, name, default),
+    "int": lambda env, name, default: _number(env, name, default, int),
+    "float": lambda env, name, default: _number(env, name, default, float),
+}
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read settings from ``GEO_SERVICE_*`` and ``DATABASE_URL`` environment variables.
+
+    Each field names its variable in ``metadata["env"]``; an unset or blank variable keeps the
+    field's default (written once, in :class:`Settings`).
+    """
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    for item in fields(Settings):
+        name = item.metadata.get("env")
+        if name is None:
+            continue
+        default = item.default if item.default is not MISSING else None
+        values[item.name] = _READERS[str(item.type)](env, name, default)
+    return Settings(**values)
+
+
+def env_table() -> list[tuple[str, str, Any]]:
+    """(variable, field, default) of every setting read from the environment."""
+    return [(item.metadata["env"], item.name, item.default) for item in fields(Settings)
+            if "env" in item.metadata]
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:

@@ -83,6 +83,8 @@ def test_sign_in_rotates_the_session_and_sign_out_ends_it(app: Flask) -> None:
     name = make_user(app, "grid_worker", display_name="网格员小李")
     client = app.test_client()
     before_token = form_token(client)
+    with client.session_transaction() as session:
+        before_raw = session["csrf_token"]  # what Flask-WTF keeps; the form has it signed
     before = session_cookie(client)
     assert before is not None
     answer = client.post("/login", data={"username": name, "password": STAFF_PASSWORD,
@@ -92,9 +94,10 @@ def test_sign_in_rotates_the_session_and_sign_out_ends_it(app: Flask) -> None:
     assert "HttpOnly" in header and "SameSite=Lax" in header and "Secure" not in header
     after = session_cookie(client)
     assert after != before
+    token = form_token(client)
     with client.session_transaction() as session:
-        assert session["csrf"] != before_token and session["uid"] > 0
-        token = session["csrf"]
+        assert session["csrf_token"] != before_raw and session["uid"] > 0
+    assert client.post("/logout", data={"csrf_token": before_token}).status_code == 403
     page = client.get("/dashboard").get_data(as_text=True)
     assert "网格员小李" in page and 'id="nav-logout"' in page
     assert client.get("/dashboard").headers["Cache-Control"] == "private, no-store"
@@ -176,8 +179,7 @@ def test_change_own_password_on_the_account_page(login_as) -> None:  # noqa: ANN
     done = client.post("/account/password", data={"old_password": STAFF_PASSWORD,
                                                    "new_password": "brand new password"})
     assert done.status_code == 200 and "密码已修改" in done.get_data(as_text=True)
-    with client.session_transaction() as session:
-        client.environ_base["HTTP_X_CSRF_TOKEN"] = session["csrf"]
+    client.environ_base["HTTP_X_CSRF_TOKEN"] = form_token(client)
     assert client.get("/account").status_code == 200  # this session goes on
 
 

@@ -8,9 +8,11 @@ HTTPS, 12 hours), registers the sign-in pages and one ``before_request`` hook th
    refused with 401), else the session's user (a session whose account was switched off or
    whose password changed since signing in ends there), else the public; ``g.user`` is the
    :class:`~geo_service.auth.accounts.Principal` or None, and the audit log's actor is set;
-2. refuses a state-changing request that could be forged: every POST/PUT/PATCH/DELETE that
-   carries the session cookie must send the session's CSRF token (form field ``csrf_token``
-   or header ``X-CSRF-Token``), and so must every form post to a page; exempt are requests
+2. refuses a state-changing request that could be forged (Flask-WTF's ``CSRFProtect``, asked
+   here rather than before every request so that these exemptions hold): every
+   POST/PUT/PATCH/DELETE that carries the session cookie must send the session's CSRF token
+   (form field ``csrf_token`` or header ``X-CSRF-Token``), and so must every form post to a
+   page; exempt are requests
    with an API token and requests to ``/api/`` and ``/open311/`` that carry no session
    cookie (integrations posting JSON or Open311 forms without a browser's credentials);
 3. asks the policy table (:mod:`geo_service.auth.policy`), with the hazard's grid, building
@@ -47,6 +49,7 @@ from flask import (
     url_for,
 )
 from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from markupsafe import Markup, escape
 from sqlalchemy import text
 
@@ -63,14 +66,13 @@ CSRF_HEADER = "X-CSRF-Token"
 KEY_FILE = "secret_key"
 # Served without looking anybody up (public files and the health probe).
 NO_IDENTITY = frozenset({"static", "assets.vendored", "health.healthz"})
-FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 API_PREFIXES = ("/api/", "/open311/")
 
 
 # -- the secret key -----------------------------------------------------------------------------
 def secret_key(settings: Any) -> str:
     """``Settings.secret_key``, else the key kept in ``data_dir/secret_key`` (made once, 0600)."""
-    if getattr(settings, "secret_key", None):
+    if settings.secret_key:
         return settings.secret_key
     folder = Path(settings.data_dir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -105,13 +107,14 @@ def password_tag(password_hash: str) -> str:
     return hmac.new(key, password_hash.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-# -- CSRF ---------------------------------------------------------------------------------------
+# -- CSRF (Flask-WTF) ---------------------------------------------------------------------------
+csrf = CSRFProtect()
+
+
 def csrf_token() -> str:
-    """The session's CSRF token (made on first use, which gives the visitor a session)."""
-    token = session.get("csrf")
-    if not token:
-        token = session["csrf"] = secrets.token_urlsafe(32)
-    return token
+    """The signed CSRF token of the session (made on first use, which gives the visitor a
+    session); forms send it as ``csrf_token``, scripts as ``X-CSRF-Token``."""
+    return generate_csrf()
 
 
 def csrf_field() -> Markup:
@@ -134,16 +137,19 @@ def csrf_exempt() -> bool:
 
 
 def csrf_valid() -> bool:
-    """The token sent (header or form field) equals the session's (the form is only read
-    when the header does not match)."""
-    expected = session.get("csrf")
-    if not expected:
+    """Whether the request sends the session's CSRF token (header or form field), as
+    Flask-WTF checks it."""
+    try:
+        csrf.protect()
+    except CSRFError:
         return False
-    sent = [request.headers.get(CSRF_HEADER)]
-    if not any(hmac.compare_digest(str(v), str(expected)) for v in sent if v) and (
-            request.mimetype in FORM_TYPES):
-        sent.append(request.form.get(CSRF_FIELD))
-    return any(hmac.compare_digest(str(v), str(expected)) for v in sent if v)
+    return True
+
+
+def forget_csrf() -> None:
+    """Drop the session's CSRF token; the next form gets a new one."""
+    session.pop(CSRF_FIELD, None)
+    g.pop(CSRF_FIELD, None)
 
 
 # -- who is asking ------------------------------------------------------------------------------
@@ -175,15 +181,16 @@ def session_user() -> accounts.Principal | None:
 def sign_in(user: accounts.Principal) -> None:
     """A fresh session for ``user``: nothing carried over, a new CSRF token."""
     session.clear()
+    forget_csrf()
     session.permanent = True
     session["uid"] = user.id
     session["pw"] = password_tag(user.password_hash)
-    session["csrf"] = secrets.token_urlsafe(32)
 
 
 def sign_out() -> None:
     """Forget the session (a new one starts with a new CSRF token when needed)."""
     session.clear()
+    forget_csrf()
 
 
 def current_user() -> accounts.Principal | None:
@@ -300,7 +307,7 @@ def guard() -> Response | None:
 
 def anonymous_reports() -> bool:
     """Whether the public may report (``Settings.allow_anonymous_reports``)."""
-    return bool(getattr(current_app.config["SETTINGS"], "allow_anonymous_reports", True))
+    return bool(current_app.config["SETTINGS"].allow_anonymous_reports)
 
 
 def private_responses(response: Response) -> Response:
@@ -342,9 +349,17 @@ def init_app(app: Flask) -> None:
         SESSION_COOKIE_NAME=SESSION_COOKIE,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=bool(getattr(settings, "secure_cookies", False)),
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
+        # Flask-WTF checks only where guard() asks it (after the exemptions), the token lives
+        # as long as the session, and HTTPS requests need no Referer (as before).
+        WTF_CSRF_CHECK_DEFAULT=False,
+        WTF_CSRF_FIELD_NAME=CSRF_FIELD,
+        WTF_CSRF_HEADERS=[CSRF_HEADER, "X-CSRFToken"],
+        WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_SSL_STRICT=False,
     )
+    csrf.init_app(app)
     app.session_interface = SessionInterface()
     app.before_request(guard)
     app.after_request(private_responses)

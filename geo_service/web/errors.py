@@ -28,7 +28,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g, jsonify, render_template_string, request
 from markupsafe import escape
-from werkzeug.exceptions import HTTPException, TooManyRequests
+from werkzeug.exceptions import HTTPException
 
 from geo_service.i18n import both, say, translate
 from geo_service.web import ratelimit
@@ -37,7 +37,6 @@ log = logging.getLogger("geo_service.web.errors")
 
 #: Seconds a client is asked to wait while the database is unreachable.
 DB_RETRY_AFTER = 3
-DEFAULT_MAX_REQUEST_BYTES = 8 * 1024 * 1024
 
 # status -> (machine code, OGC-style code); the words are the catalogues' ``err.<status>``
 # (``err.4xx``/``err.5xx`` for others), with {mb}, {seconds}, {ref} filled in.
@@ -171,7 +170,8 @@ def page(status: int, message: str, lang: str) -> str:
 def request_limit_mb() -> str:
     """The body size limit of this request, in MB, for the 413 message."""
     limit = request.max_content_length or current_app.config.get("MAX_CONTENT_LENGTH")
-    return f"{(limit or DEFAULT_MAX_REQUEST_BYTES) / 2**20:.1f}".rstrip("0").rstrip(".")
+    limit = limit or current_app.config["SETTINGS"].max_request_bytes
+    return f"{limit / 2**20:.1f}".rstrip("0").rstrip(".")
 
 
 def unavailable() -> Response:
@@ -195,6 +195,9 @@ def http_error(error: HTTPException) -> Response | HTTPException:
     if status == 413:
         params["mb"] = request_limit_mb()
     if status == 429:
+        reports = current_app.extensions.get("report_limiter")
+        if "Retry-After" not in headers and reports is not None:
+            headers["Retry-After"] = str(reports.retry_after())
         params["seconds"] = headers.get("Retry-After", "?")
     if status == 503:
         headers.setdefault("Retry-After", str(DB_RETRY_AFTER))
@@ -217,16 +220,6 @@ def unexpected(error: BaseException) -> Response:
     return error_response(500, ref=ref)
 
 
-def limit_reports() -> None:
-    """Refuse an anonymous report post over the client's rate (429, before the body is read)."""
-    limiter: ratelimit.ReportLimiter | None = current_app.extensions.get("report_limiter")
-    if limiter is None:
-        return
-    wait = limiter.check()
-    if wait is not None:
-        raise TooManyRequests(retry_after=wait)
-
-
 def retry_after_on_503(response: Response) -> Response:
     """Every 503 says when to come back (a module's own 503, e.g. planning busy, too)."""
     if response.status_code == 503:
@@ -237,10 +230,8 @@ def retry_after_on_503(response: Response) -> Response:
 def init_app(app: Flask) -> None:
     """Limits and app-wide error handlers (call after registering the blueprints)."""
     settings = app.config["SETTINGS"]
-    app.config["MAX_CONTENT_LENGTH"] = getattr(settings, "max_request_bytes",
-                                               DEFAULT_MAX_REQUEST_BYTES)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     ratelimit.init_app(app)
-    app.before_request(limit_reports)
     app.after_request(retry_after_on_503)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, unexpected)
