@@ -15,7 +15,8 @@ from functools import cached_property
 
 import flask_babel
 from babel.support import Translations
-from flask import Flask, Response, g, has_request_context, request
+from flask import Flask, Response, g, request
+from flask import has_request_context as in_a_request
 
 from geo_service import i18n as words
 from geo_service.hazards.inputs import LOCAL_TZ
@@ -35,7 +36,7 @@ def current_language() -> str:
 
 def lang() -> str:
     """The request's language, ``zh`` or ``en`` (Chinese outside a request)."""
-    if not has_request_context():
+    if not in_a_request():
         return DEFAULT_LANGUAGE
     if g.get("lang") not in LANGUAGES:
         g.lang = current_language()
