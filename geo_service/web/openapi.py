@@ -18,6 +18,7 @@ from flask import Blueprint, Response, jsonify
 
 from geo_service.vocab import HazardCategory, HazardStatus, Level, Severity, values
 from geo_service.web.openapi_parts import (
+    FORMAT_PARAM,
     api_error,
     collections_error,
     json_body,
@@ -127,9 +128,6 @@ def openapi_json() -> Response:
 # -- the hazard and Open311 descriptions -------------------------------------------------------
 ID_PARAM = {"name": "hazard_id", "in": "path", "required": True,
             "schema": {"type": "integer", "minimum": 1}}
-FORMAT_PARAM = {"name": "fmt", "in": "path", "required": True,
-                "schema": {"type": "string", "enum": ["json"]},
-                "description": "Response format; only json is offered."}
 NULLABLE_TEXT = {"type": ["string", "null"]}
 
 HAZARD_SCHEMAS: dict[str, Any] = {

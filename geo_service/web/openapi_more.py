@@ -12,7 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from geo_service.vocab import HazardCategory, values
-from geo_service.web.openapi_parts import api_error, json_body, open311_error, query, ref
+from geo_service.web.openapi_parts import (
+    FORMAT_PARAM,
+    api_error,
+    json_body,
+    open311_error,
+    query,
+    ref,
+)
 
 GEOJSON = "application/geo+json"
 GRID_NUMBERS = {"type": "array", "items": {"type": "integer", "minimum": 1}, "uniqueItems": True}
@@ -77,10 +84,6 @@ PLAN_ID = {"name": "plan_id", "in": "path", "required": True,
            "schema": {"type": "integer", "minimum": 1}}
 CODE = {"name": "code", "in": "path", "required": True,
         "schema": {"type": "string", "enum": values(HazardCategory)}}
-FORMAT = {"name": "fmt", "in": "path", "required": True,
-          "schema": {"type": "string", "enum": ["json"]}}
-
-
 def _placement(asset: str) -> dict[str, Any]:
     return {"post": {
         "tags": ["planning"], "summary": f"Best sites for new {asset} within a count or budget",
@@ -166,7 +169,7 @@ MORE_PATHS: dict[str, dict[str, Any]] = {
             "Where the GeoReport v2 endpoint is.")}}},
     "/open311/v2/services/{code}.{fmt}": {"get": {
         "tags": ["open311"], "summary": "A service definition (its extra questions)",
-        "parameters": [CODE, FORMAT],
+        "parameters": [CODE, FORMAT_PARAM],
         "responses": {"200": json_body({"type": "object"}, "The service's attributes."),
                       "400": open311_error("Unsupported format."),
                       "404": open311_error("Unknown service, or a service with no "

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+FORMAT_PARAM = {"name": "fmt", "in": "path", "required": True,
+                "schema": {"type": "string", "enum": ["json"]},
+                "description": "Response format; only json is offered."}
+
 
 def ref(name: str) -> dict[str, str]:
     """A reference to a shared schema."""
