@@ -11,14 +11,10 @@ from __future__ import annotations
 
 import io
 import struct
-import uuid
 import zlib
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -30,10 +26,10 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import text
 
-from geo_service.config import Settings  # noqa: E402
-from geo_service.db.engine import engine_for  # noqa: E402
+from geo_service.config import Settings
+from geo_service.db.engine import engine_for
 
 EXAMPLES = 150
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
@@ -42,21 +38,9 @@ ADMIN = "st_admin"
 
 
 @pytest.fixture(scope="module")
-def sampled_url(template_url: str, sample_dir: Path) -> Iterator[str]:
+def sampled_url(module_sample_db: str) -> str:
     """One database with the sample for the whole module (the examples only add hazards)."""
-    from geo_service.load import load_sample
-
-    base, template = template_url.rsplit("/", 1)
-    name = f"geo_test_st_{uuid.uuid4().hex[:10]}"
-    admin = (base + "/postgres").replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    url = f"{base}/{name}"
-    load_sample(engine_for(url), sample_dir, community_name="白龙社区")
-    yield url
-    engine_for(url).dispose()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return module_sample_db
 
 
 @pytest.fixture(scope="module")

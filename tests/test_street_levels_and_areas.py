@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, text
 
 LON0, LAT0 = 24.9400, 60.4700  # a quiet corner of southern Finland
@@ -81,6 +82,7 @@ def street_fingerprint(engine: Engine) -> list[tuple]:
             "FROM streets WHERE source_file = 'streets.geojson' ORDER BY id")).all()]
 
 
+@pytest.mark.slow  # loads two OSM areas one after the other (~11 s)
 def test_a_second_area_changes_nothing_of_the_first_and_lengths_are_geodesic(
         cli, engine: Engine) -> None:
     assert cli("load", "sample").exit_code == 0
