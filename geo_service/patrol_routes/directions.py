@@ -15,7 +15,7 @@ from geo_service.analysis.route_output import step_coords, walk_line
 from geo_service.analysis.routing import (
     Route,
 )
-from geo_service.routes.plan_types import WGS84, Place, RouteRecord, StopRecord
+from geo_service.patrol_routes.plan_types import WGS84, Place, RouteRecord, StopRecord
 
 
 def _lonlat(graph: nx.MultiGraph) -> Transformer:

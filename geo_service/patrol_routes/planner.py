@@ -3,8 +3,8 @@
 Pure computation, no database: :func:`compute_plan` takes :class:`PlanInputs` (the walkable
 graph of the chosen grids plus a margin, the start point, the open hazards and broken lights,
 the weekly frequency of each street) and :class:`PlanOptions`, and returns a :class:`Plan` whose
-routes and stops are in EPSG:4326, ready to store (:mod:`geo_service.routes.store`) and to
-export (:mod:`geo_service.routes.export`). The types are in :mod:`.plan_types`, the line,
+routes and stops are in EPSG:4326, ready to store (:mod:`geo_service.patrol_routes.store`) and to
+export (:mod:`geo_service.patrol_routes.export`). The types are in :mod:`.plan_types`, the line,
 directions and stored rows of a computed walk in :mod:`.directions`.
 
 Modes
@@ -50,12 +50,12 @@ from geo_service.analysis.routing import (
     total_length,
 )
 from geo_service.analysis.tours import balanced_routes, split_order, visit_points
-from geo_service.routes.directions import (  # turn_word: also offered here
+from geo_service.patrol_routes.directions import (  # turn_word: also offered here
     attach_places,
     route_records,
     turn_word,  # noqa: F401
 )
-from geo_service.routes.plan_types import (
+from geo_service.patrol_routes.plan_types import (
     ALLEY_CLASSES,
     DAYS,
     MAX_SNAP_M,
