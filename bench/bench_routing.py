@@ -302,8 +302,8 @@ def bench_sample() -> list[tuple[int, float, float, float]]:
     from geo_service.config import PROJECT_ROOT, Settings, load_settings
     from geo_service.db.engine import engine_for, migrate, resolve_url
     from geo_service.load import load_sample
-    from geo_service.routes import PlanOptions, compute_plan
-    from geo_service.routes.store import read_inputs
+    from geo_service.patrol_routes import PlanOptions, compute_plan
+    from geo_service.patrol_routes.store import read_inputs
 
     server = os.environ.get("BENCH_DATABASE_URL") or resolve_url(
         Settings(data_dir=load_settings().data_dir))

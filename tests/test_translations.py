@@ -221,7 +221,7 @@ def test_keys_built_from_values_exist() -> None:
 
 def test_every_api_error_code_has_words() -> None:
     """The codes the routes and planning APIs raise are ``api.routes.*``/``api.planning.*``."""
-    for module, raiser, prefix in (("api_routes", "ApiProblem", "api.routes."),
+    for module, raiser, prefix in (("api_patrol_routes", "ApiProblem", "api.routes."),
                                    ("api_planning", "BadRequest", "api.planning."),
                                    ("plan_lighting", "BadRequest", "api.planning.")):
         text = (PACKAGE / "web" / f"{module}.py").read_text(encoding="utf-8")
@@ -237,7 +237,7 @@ def test_the_domain_words_import_no_flask() -> None:
     code = ("import sys\n"
             "import geo_service.i18n, geo_service.hazards.messages, geo_service.auth.messages\n"
             "from geo_service.analysis import rota\n"
-            "from geo_service.routes import export\n"
+            "from geo_service.patrol_routes import export\n"
             "assert 'flask' not in sys.modules, sorted(m for m in sys.modules if 'flask' in m)\n"
             "assert geo_service.i18n.translate('nav_map', 'en') == 'Map'\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -1,7 +1,7 @@
 """The one GPX writer: tracks, routes and waypoints in WGS 84 as GPX 1.1 text (gpxpy).
 
 Everything that hands a walk to a phone writes through :func:`gpx_text`: planned routes
-(:mod:`geo_service.analysis.route_output`, :mod:`geo_service.routes.export`) and simulated
+(:mod:`geo_service.analysis.route_output`, :mod:`geo_service.patrol_routes.export`) and simulated
 patrol tracks (:mod:`geo_service.patrol.simulate`). Reading GPX is :mod:`geo_service.patrol.gpx`.
 """
 

@@ -17,9 +17,9 @@ import click
 from geo_service.cli.common import echo_err, patrol_grids, ready_engine
 from geo_service.config import Settings
 from geo_service.patrol.service import PATROL_GRIDS
-from geo_service.routes import POINT_MODES, REQUIRED_MODES, PlanError, PlanOptions
-from geo_service.routes import service as routes_service
-from geo_service.routes.planner import Plan
+from geo_service.patrol_routes import POINT_MODES, REQUIRED_MODES, PlanError, PlanOptions
+from geo_service.patrol_routes import service as routes_service
+from geo_service.patrol_routes.planner import Plan
 
 
 def parse_lonlat(value: str | None) -> tuple[float, float] | None:

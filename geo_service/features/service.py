@@ -33,14 +33,14 @@ def gaps(conn: Connection, bbox: Bbox | None, metric_crs: str | None) -> gpd.Geo
 
 def routes(conn: Connection, bbox: Bbox | None, metric_crs: str | None) -> gpd.GeoDataFrame:
     """The newest stored plan's routes (lines, ``kind`` route) and stops (``kind`` stop)."""
-    from geo_service.routes.store import routes_layer
+    from geo_service.patrol_routes.store import routes_layer
 
     return routes_layer(conn, bbox)
 
 
 def routes_status(conn: Connection) -> dict[str, Any]:
     """``computed`` (a plan is stored) and the newest ``plan`` id."""
-    from geo_service.routes.store import latest_plan_id
+    from geo_service.patrol_routes.store import latest_plan_id
 
     plan = latest_plan_id(conn)
     out: dict[str, Any] = {"computed": plan is not None, "plan": plan}
@@ -63,7 +63,7 @@ def extent(conn: Connection, coll: Collection) -> dict[str, Any]:
     table = coll.table or coll.extent_table
     box: tuple[Any, ...] = (None,)
     if coll.id == "routes":
-        from geo_service.routes.store import routes_extent
+        from geo_service.patrol_routes.store import routes_extent
 
         box = routes_extent(conn) or (None,)
     elif table:

@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from geo_service.hazards.inputs import HazardFilter
-from geo_service.hazards.service import utcnow, where_clause
+from geo_service.hazards.records import utcnow
+from geo_service.hazards.store import where_clause
 from geo_service.vocab import HazardStatus
 
 RESOLVED_STATUSES = (HazardStatus.RESOLVED.value, HazardStatus.REVISITED.value,

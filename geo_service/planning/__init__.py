@@ -1,10 +1,11 @@
 """Planning: coverage gaps and where the next streetlights and cameras go, from the database.
 
-``data`` holds every SQL read; ``coverage``, ``matrix``, ``plan`` and ``scenario`` are pure
-functions of the layers read; ``service`` ties them together for the command line and the web.
+``store`` holds every SQL read; ``layers``, ``coverage``, ``matrix``, ``plan`` and ``scenario``
+are pure functions of the layers read; ``service`` ties them together (and caches) for the
+command line and the web.
 """
 
-from geo_service.planning.data import PlanningError
+from geo_service.planning.layers import PlanningError
 from geo_service.planning.plan import PlanResult, Question
 from geo_service.planning.service import (
     GapReport,

@@ -1,6 +1,6 @@
 """Coverage and gaps for the layers of a planning question, with per-grid summaries.
 
-Pure functions of :class:`~geo_service.planning.data.Layers`: the lighting and camera models of
+Pure functions of :class:`~geo_service.planning.layers.Layers`: the lighting and camera models of
 :mod:`geo_service.analysis` run in the layers' metric CRS, the gap finder ranks what they leave,
 and the results come back per grid *number*.
 """
@@ -23,7 +23,7 @@ from geo_service.analysis.lighting import (
     light_coverage,
     tag_agreement,
 )
-from geo_service.planning.data import Layers, inventory_complete, open_hazard_counts
+from geo_service.planning.layers import Layers, inventory_complete, open_hazard_counts
 
 Kind = Literal["lighting", "cameras"]
 KINDS: tuple[str, ...] = ("lighting", "cameras")

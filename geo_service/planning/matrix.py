@@ -56,7 +56,7 @@ from geo_service.analysis.lighting import (
 )
 from geo_service.analysis.placement import CoverageProblem
 from geo_service.planning.coverage import CoverageState
-from geo_service.planning.data import Layers
+from geo_service.planning.layers import Layers
 
 #: Compass headings every camera site is tried at (plus both ways along its street).
 CAMERA_HEADINGS = tuple(range(0, 360, 45))

@@ -35,7 +35,7 @@ from geo_service.analysis.placement import (
     compare_with_actual,
 )
 from geo_service.planning.coverage import camera_state, lighting_state
-from geo_service.planning.data import Layers
+from geo_service.planning.layers import Layers
 from geo_service.planning.matrix import asset_columns, build_demand, camera_model, light_model
 from geo_service.planning.plan import Question, features, package
 

@@ -1,7 +1,7 @@
 """Entry points: database in, results out (what the command line, the API and pages call).
 
 Each function takes a SQLAlchemy connection or engine, reads the layers of the chosen grids
-(:mod:`.data`), runs the pure analysis and returns results in EPSG:4326. Models are cached per
+(:mod:`.store`), runs the pure analysis and returns results in EPSG:4326. Models are cached per
 data version (a load, a repaired lamp or a new hazard changes the version), so a planner trying
 several budgets on the page pays for the coverage matrix once.
 """
@@ -27,13 +27,7 @@ from geo_service.planning.coverage import (
     grid_summary,
     state_for,
 )
-from geo_service.planning.data import (
-    Layers,
-    PlanningError,
-    connection_of,
-    data_version,
-    read_layers,
-)
+from geo_service.planning.layers import Layers, PlanningError
 from geo_service.planning.matrix import (
     DEFAULT_COSTS,
     ELIGIBLE,
@@ -44,6 +38,7 @@ from geo_service.planning.matrix import (
 )
 from geo_service.planning.plan import PlanResult, Question, answer
 from geo_service.planning.scenario import scenario
+from geo_service.planning.store import connection_of, data_version, read_layers
 
 ASSETS = {"lights": "light", "cameras": "camera", "light": "light", "camera": "camera"}
 T = TypeVar("T")

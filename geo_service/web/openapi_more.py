@@ -3,7 +3,7 @@ endpoints (the hazard and Open311 request endpoints are in :mod:`geo_service.web
 collections in :mod:`geo_service.web.collections`).
 
 The limits named here are the ones the views enforce (``geo_service.web.api_planning`` and
-``geo_service.web.api_routes``); ``tests/test_openapi.py`` checks that every JSON rule of the
+``geo_service.web.api_patrol_routes``); ``tests/test_openapi.py`` checks that every JSON rule of the
 app is described.
 """
 

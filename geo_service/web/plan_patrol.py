@@ -6,7 +6,7 @@ shows the K routes in one colour per team with direction arrows and numbered sto
 per team and links to the GPX, GeoJSON and route sheet. It also links to the hazard report form
 (a hazard found on patrol goes into the same loop as every other) and uploads a walked GPX
 track, showing the stretches matched. ``static/plan_patrol.js`` talks to
-:mod:`geo_service.web.api_routes`; every text from the server is set with ``textContent``.
+:mod:`geo_service.web.api_patrol_routes`; every text from the server is set with ``textContent``.
 
 Endpoints: ``plan_patrol.page`` (GET ``/plan/patrol``) and ``plan_patrol.route_sheet``
 (GET ``/routes/<plan>/sheet``).
@@ -22,8 +22,8 @@ from geo_service.features import store
 from geo_service.i18n import weekday
 from geo_service.maps import basemap_config
 from geo_service.patrol import store as patrol_store
-from geo_service.routes import TEAM_COLORS, get_plan, team_color
-from geo_service.routes.store import latest_plan_id, named_start
+from geo_service.patrol_routes import TEAM_COLORS, get_plan, team_color
+from geo_service.patrol_routes.store import latest_plan_id, named_start
 from geo_service.vocab import LABELS_ZH
 from geo_service.web import vendor
 from geo_service.web.db import engine

@@ -11,9 +11,9 @@ from sqlalchemy import text
 
 from geo_service.analysis.network import street_graph
 from geo_service.db.engine import engine_for
-from geo_service.routes import PlanError, PlanOptions, compute_plan
-from geo_service.routes.planner import split_order, turn_word
-from geo_service.routes.store import read_inputs
+from geo_service.patrol_routes import PlanError, PlanOptions, compute_plan
+from geo_service.patrol_routes.planner import split_order, turn_word
+from geo_service.patrol_routes.store import read_inputs
 
 GRIDS = (1, 2, 3, 4)
 

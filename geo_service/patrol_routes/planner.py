@@ -3,8 +3,9 @@
 Pure computation, no database: :func:`compute_plan` takes :class:`PlanInputs` (the walkable
 graph of the chosen grids plus a margin, the start point, the open hazards and broken lights,
 the weekly frequency of each street) and :class:`PlanOptions`, and returns a :class:`Plan` whose
-routes and stops are in EPSG:4326, ready to store (:mod:`geo_service.routes.store`) and to
-export (:mod:`geo_service.routes.export`).
+routes and stops are in EPSG:4326, ready to store (:mod:`geo_service.patrol_routes.store`) and to
+export (:mod:`geo_service.patrol_routes.export`). The types are in :mod:`.plan_types`, the line,
+directions and stored rows of a computed walk in :mod:`.directions`.
 
 Modes
 -----
@@ -30,22 +31,18 @@ week
 
 from __future__ import annotations
 
-import math
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import networkx as nx
-import numpy as np
 import pandas as pd
 from pyproj import Transformer
-from shapely.geometry import LineString, Point
+from shapely.geometry import Point
 
-from geo_service.analysis.network import DEFAULT_MARGIN_M, graph_arrays
+from geo_service.analysis.network import graph_arrays
 from geo_service.analysis.postman import chinese_postman, rural_postman
-from geo_service.analysis.route_output import coverage_counts, step_coords, walk_line
+from geo_service.analysis.route_output import coverage_counts
 from geo_service.analysis.routing import (
-    DEFAULT_SPEED_KMH,
     Edge,
     Route,
     edge_id,
@@ -53,236 +50,24 @@ from geo_service.analysis.routing import (
     total_length,
 )
 from geo_service.analysis.tours import balanced_routes, split_order, visit_points
-
-REQUIRED_MODES = ("all", "alleys", "hazards", "hot")
-POINT_MODES = ("hazards", "broken-lights")
-#: Street classes that ``--required alleys`` asks for: back alleys and stairways.
-ALLEY_CLASSES = frozenset({"alley", "steps"})
-#: Points farther than this from every walkable street are left out (with a note).
-MAX_SNAP_M = 80.0
-MAX_TEAMS = 12
-DAYS = 7
-#: Euler tours of the one-team walk split for K teams, and how many are re-solved route by route.
-TOURS, TRIED = 64, 8
-WGS84 = "EPSG:4326"
-
-
-class PlanError(ValueError):
-    """A plan that cannot be made as asked; ``code`` names the problem for the API."""
-
-    def __init__(self, code: str, message: str, **details: Any) -> None:
-        super().__init__(message)
-        self.code, self.details = code, details
-
-
-@dataclass(frozen=True)
-class PlanOptions:
-    """What to plan (the CLI's options and the API's body).
-
-    Attributes
-    ----------
-    grids
-        Grid numbers (empty: every street, all in the area).
-    teams
-        K routes (teams, or shifts) sharing the work.
-    start
-        ``(lon, lat)`` of the start; ``None``: the default start (the police post).
-    required
-        Streets to cover: ``all`` of the grids, ``alleys`` (back alleys and stairways),
-        ``hazards`` (streets with an open hazard), ``hot`` (streets in a hotspot).
-    points
-        Visit points instead of covering streets: ``hazards`` (open) or ``broken-lights``.
-    week
-        The week's routes by hotspot frequency (7 days x ``shifts`` x ``teams``).
-    shifts
-        Shifts per day of a week plan.
-    speed_kmh, margin_m
-        Walking speed; margin around the grids whose streets a route may use.
-    """
-
-    grids: tuple[int, ...] = (1, 2, 3, 4)
-    teams: int = 1
-    start: tuple[float, float] | None = None
-    required: str = "all"
-    points: str | None = None
-    week: bool = False
-    shifts: int = 2
-    speed_kmh: float = DEFAULT_SPEED_KMH
-    margin_m: float = DEFAULT_MARGIN_M
-
-    def check(self) -> None:
-        """Raise :class:`PlanError` for options that do not make sense."""
-        if not 1 <= self.teams <= MAX_TEAMS:
-            raise PlanError("bad_teams", f"teams must be from 1 to {MAX_TEAMS}")
-        if self.required not in REQUIRED_MODES:
-            raise PlanError("bad_required", f"required must be one of {', '.join(REQUIRED_MODES)}")
-        if self.points is not None and self.points not in POINT_MODES:
-            raise PlanError("bad_points", f"points must be one of {', '.join(POINT_MODES)}")
-        if self.points and self.week:
-            raise PlanError("bad_combination", "a week plan covers streets; it takes no points")
-        if not 1 <= self.shifts <= 4:
-            raise PlanError("bad_shifts", "shifts must be from 1 to 4")
-        if self.week and self.shifts * self.teams > MAX_TEAMS:
-            raise PlanError("bad_teams", f"shifts x teams must be at most {MAX_TEAMS}")
-        if not 1.0 <= self.speed_kmh <= 10.0:
-            raise PlanError("bad_speed", "walking speed must be from 1 to 10 km/h")
-        if not 0.0 <= self.margin_m <= 1000.0:
-            raise PlanError("bad_margin", "margin must be from 0 to 1000 m")
-        if self.start is not None:
-            lon, lat = self.start
-            if not (-180 <= lon <= 180 and -90 <= lat <= 90) or not all(
-                    map(math.isfinite, self.start)):
-                raise PlanError("bad_start", "start must be longitude,latitude in WGS 84")
-
-    @property
-    def kind(self) -> str:
-        """``cover``, ``points`` or ``week``."""
-        return "points" if self.points else "week" if self.week else "cover"
-
-    def to_json(self) -> dict[str, Any]:
-        """The options as stored with a plan."""
-        out = asdict(self)
-        out["grids"] = list(self.grids)
-        out["start"] = list(self.start) if self.start else None
-        return out
-
-
-@dataclass(frozen=True)
-class Place:
-    """A point a route visits or passes: an open hazard or a broken light (EPSG:4326)."""
-
-    kind: str
-    ref_id: int
-    label: str
-    detail: str | None
-    geometry: Point
-
-
-@dataclass
-class PlanInputs:
-    """Everything a plan is computed from (read from PostGIS by :mod:`.store`).
-
-    Attributes
-    ----------
-    graph
-        Walkable graph with ``in_area`` flags (:func:`geo_service.patrol.load_network`).
-    start, start_label, start_default
-        The start point (EPSG:4326), what it is, and whether it is the default.
-    hazards, lights
-        Open hazards and broken lights in the chosen grids.
-    names
-        Street id -> ``(name or None, source id)`` for the turn-by-turn directions.
-    frequency
-        Street id -> required walks per week (week plans and ``required=hot``).
-    """
-
-    graph: nx.MultiGraph
-    start: Point
-    start_label: str
-    start_default: bool = True
-    hazards: list[Place] = field(default_factory=list)
-    lights: list[Place] = field(default_factory=list)
-    names: Mapping[int, tuple[str | None, str | None]] = field(default_factory=dict)
-    frequency: Mapping[int, int] | None = None
-
-
-@dataclass
-class StopRecord:
-    """A numbered stop of a route (EPSG:4326)."""
-
-    stop: int
-    kind: str
-    ref_id: int | None
-    label: str
-    detail: str | None
-    after_m: float
-    geometry: Point
-
-
-@dataclass
-class RouteRecord:
-    """One stored route: a team's (or a shift's) closed walk, in EPSG:4326.
-
-    ``directions`` is the turn-by-turn list: per run of steps along one street ``name``,
-    ``ref`` (source id), ``street_class``, ``length_m``, ``turn`` (start, straight,
-    slight_left, left, slight_right, right, back), ``repeated`` (walked before) and ``stops``
-    (stop numbers reached on it).
-    """
-
-    team: int
-    order: int
-    length_m: float
-    minutes: float
-    repeated_m: float
-    lower_bound_m: float | None
-    method: str
-    geometry: LineString | None
-    day: int | None = None
-    shift: int | None = None
-    directions: list[dict[str, Any]] = field(default_factory=list)
-    streets: list[int] = field(default_factory=list)
-    stops: list[StopRecord] = field(default_factory=list)
-
-    def params(self) -> dict[str, Any]:
-        """What is stored in the route's JSON column."""
-        return {"directions": self.directions, "streets": self.streets}
-
-
-@dataclass
-class Plan:
-    """A computed (and maybe stored) patrol plan."""
-
-    kind: str
-    options: PlanOptions
-    routes: list[RouteRecord]
-    summary: dict[str, Any]
-    coverage: pd.DataFrame | None = None
-    id: int | None = None
-    created_at: Any = None
-
-    def lines(self) -> list[str]:
-        """The summary as the command line prints it (stderr)."""
-        s = self.summary
-        head = f"plan {self.id}: " if self.id is not None else ""
-        out = [f"{head}{s['kind']} plan, grids {s['grids'] or 'all'}, start {s['start']['label']} "
-               f"({s['start']['lon']:.6f},{s['start']['lat']:.6f})"
-               + (" [default start; give --start LON,LAT to change]"
-                  if s["start"]["default"] else "")]
-        if s.get("required_m") is not None:
-            out.append(f"required: {s['required']} - {s['required_streets']} streets, "
-                       f"{s['required_m'] / 1000:.2f} km")
-        if s.get("stops") is not None:
-            out.append(f"stops: {s['stops']} {s['points']}")
-        out.append(f"total {s['total_m'] / 1000:.2f} km, repeated {s['repeated_m'] / 1000:.2f} km, "
-                   f"{s['minutes']:.0f} min walking at {s['speed_kmh']:g} km/h")
-        if s.get("one_team_m") is not None:
-            gap = s["one_team_m"] - s["one_team_bound_m"]
-            out.append(f"one team: {s['one_team_m']:,.1f} m, lower bound "
-                       f"{s['one_team_bound_m']:,.1f} m (gap {gap:,.1f} m) - "
-                       f"{s['one_team_method']}")
-        if s.get("teams", 1) > 1 and s.get("bound_m") is not None and self.kind != "week":
-            out.append(f"{s['teams']} teams: longest {s['longest_m']:,.1f} m vs bound "
-                       f"{s['bound_m']:,.1f} m = max(one-team bound / {s['teams']} = "
-                       f"{s['one_team_bound_m'] / s['teams']:,.1f} m, round trip "
-                       f"{s['round_trip_m']:,.1f} m); ratio {s['ratio']:.3f}")
-            out.append(f"  method: {s['method']}")
-        for r in self.routes:
-            when = (f"day {r.day + 1} shift {r.shift} " if r.day is not None else "")
-            out.append(f"  {when}team {r.team}: {r.length_m:,.1f} m, {r.minutes:.0f} min, "
-                       f"repeated {r.repeated_m:,.1f} m, {len(r.streets)} streets, "
-                       f"{len(r.stops)} stops")
-        if self.coverage is not None:
-            cov = self.coverage
-            below = int((cov["times"] < cov["required"]).sum())
-            out.append(f"week coverage: {len(cov)} streets, {below} walked less often than "
-                       "required")
-            for f, grp in cov.groupby("required"):
-                out.append(f"  required {f}x/week: {len(grp)} streets, walked "
-                           f"{grp['times'].min()}-{grp['times'].max()}x "
-                           f"(mean {grp['times'].mean():.1f})")
-        out.extend(f"note: {n}" for n in s.get("notes", []))
-        return out
-
+from geo_service.patrol_routes.directions import (  # turn_word: also offered here
+    attach_places,
+    route_records,
+    turn_word,  # noqa: F401
+)
+from geo_service.patrol_routes.plan_types import (
+    ALLEY_CLASSES,
+    DAYS,
+    MAX_SNAP_M,
+    TOURS,
+    TRIED,
+    WGS84,
+    Place,
+    Plan,
+    PlanError,
+    PlanInputs,
+    PlanOptions,
+)
 
 # --------------------------------------------------------------------------- helpers
 
@@ -316,143 +101,6 @@ def _snap(graph: nx.MultiGraph, start: Point, places: Sequence[Place]
     place_nodes = [n if d <= MAX_SNAP_M else None
                    for n, d in zip(nodes[1:], dists[1:], strict=True)]
     return split, nodes[0], place_nodes, float(dists[0])
-
-
-def _lonlat(graph: nx.MultiGraph) -> Transformer:
-    return Transformer.from_crs(graph.graph["crs"], WGS84, always_xy=True)
-
-
-def _node_point(graph: nx.MultiGraph, node: int, to_wgs: Transformer) -> Point:
-    x, y = to_wgs.transform(graph.nodes[node]["x"], graph.nodes[node]["y"])
-    return Point(round(x, 7), round(y, 7))
-
-
-def _line(graph: nx.MultiGraph, route: Route, to_wgs: Transformer) -> LineString | None:
-    line = walk_line(graph, route.edges)
-    if line is None:
-        return None
-    xs, ys = zip(*line.coords, strict=True)
-    lon, lat = to_wgs.transform(xs, ys)
-    return LineString([(round(a, 7), round(b, 7)) for a, b in zip(lon, lat, strict=True)])
-
-
-def _bearing(a: tuple[float, float], b: tuple[float, float]) -> float:
-    return math.atan2(b[1] - a[1], b[0] - a[0])
-
-
-TURNS = ((25.0, "straight"), (60.0, "slight"), (150.0, ""))
-
-
-def turn_word(angle_deg: float) -> str:
-    """Turn name for a change of heading (degrees, left positive)."""
-    size = abs(angle_deg)
-    if size <= 25.0:
-        return "straight"
-    if size > 150.0:
-        return "back"
-    side = "left" if angle_deg > 0 else "right"
-    return f"slight_{side}" if size <= 60.0 else side
-
-
-def directions(graph: nx.MultiGraph, route: Route,
-               names: Mapping[int, tuple[str | None, str | None]],
-               stops: Sequence[tuple[int, int]] = ()) -> list[dict[str, Any]]:
-    """Turn-by-turn runs: consecutive steps along one named street (or one unnamed street).
-
-    ``stops`` are ``(position in route.nodes, stop number)``; a stop is listed on the run
-    whose last step reaches it.
-    """
-    runs: list[dict[str, Any]] = []
-    for i, (u, v, k) in enumerate(route.edges):
-        data = graph.edges[u, v, k]
-        sid = int(data["id"])
-        name, ref = names.get(sid, (None, None))
-        key = name or f"#{sid}"
-        if not runs or runs[-1]["_key"] != key:
-            runs.append({"_key": key, "_first": i, "_last": i, "name": name, "ref": ref,
-                         "street_id": sid, "street_class": data.get("street_class"),
-                         "length_m": 0.0, "repeated": True, "turn": "start", "stops": []})
-        run = runs[-1]
-        run["_last"] = i
-        run["length_m"] += float(data["length_m"])
-        run["repeated"] = run["repeated"] and not route.serve[i]
-    for prev, run in zip(runs[:-1], runs[1:], strict=True):
-        a = step_coords(graph, *route.edges[prev["_last"]])
-        b = step_coords(graph, *route.edges[run["_first"]])
-        if len(a) >= 2 and len(b) >= 2:
-            change = math.degrees(_bearing(b[0], b[1]) - _bearing(a[-2], a[-1]))
-            change = (change + 180.0) % 360.0 - 180.0
-            run["turn"] = turn_word(change)
-        else:
-            run["turn"] = "straight"
-    for pos, number in stops:
-        step = max(pos - 1, 0)
-        for run in runs:
-            if run["_first"] <= step <= run["_last"]:
-                run["stops"].append(number)
-                break
-    for run in runs:
-        run["length_m"] = round(run["length_m"], 1)
-        for key in ("_key", "_first", "_last"):
-            del run[key]
-    return runs
-
-
-def _attach_places(routes: Sequence[Route], nodes: Sequence[int | None]) -> None:
-    """Number the places each covering route passes as its stops (in walking order).
-
-    A place goes to the route whose serving step reaches it first, else to the first route
-    passing it at all; places no route passes are not stops.
-    """
-    where: dict[int, list[int]] = {}
-    for i, node in enumerate(nodes):
-        if node is not None:
-            where.setdefault(node, []).append(i)
-    chosen: dict[int, tuple[int, int]] = {}  # place -> (route, position in its nodes)
-    for r, route in enumerate(routes):
-        for pos, ((u, v, _), served) in enumerate(zip(route.edges, route.serve, strict=True)):
-            if served:
-                for node, position in ((u, pos), (v, pos + 1)):
-                    for i in where.get(node, ()):
-                        chosen.setdefault(i, (r, position))
-    for r, route in enumerate(routes):
-        for position, node in enumerate(route.nodes):
-            for i in where.get(node, ()):
-                chosen.setdefault(i, (r, position))
-    for r, route in enumerate(routes):
-        route.stops = sorted((pos, i) for i, (rr, pos) in chosen.items() if rr == r)
-
-
-def _records(graph: nx.MultiGraph, routes: Sequence[Route], places: Sequence[Place],
-             names: Mapping[int, tuple[str | None, str | None]], *,
-             days: Sequence[int | None] | None = None,
-             shifts: Sequence[int | None] | None = None) -> list[RouteRecord]:
-    """Routes (graph CRS, nodes) -> records in EPSG:4326 with directions and stops."""
-    to_wgs = _lonlat(graph)
-    records = []
-    for order, route in enumerate(routes, start=1):
-        lengths = np.concatenate([[0.0], np.cumsum([graph.edges[e]["length_m"]
-                                                    for e in route.edges])])
-        nodes = route.nodes
-        stops = []
-        for number, (pos, i) in enumerate(route.stops, start=1):
-            place = places[i]
-            stops.append(StopRecord(number, place.kind, place.ref_id, place.label, place.detail,
-                                    round(float(lengths[pos]), 1),
-                                    _node_point(graph, nodes[pos], to_wgs)))
-        served = sorted({int(graph.edges[e]["id"]) for e, s in
-                         zip(route.edges, route.serve, strict=True) if s})
-        records.append(RouteRecord(
-            team=route.team or order, order=order, length_m=round(route.length_m, 2),
-            minutes=round(route.minutes, 1), repeated_m=round(route.deadhead_m, 2),
-            lower_bound_m=None if route.lower_bound_m is None else round(route.lower_bound_m, 2),
-            method=route.method, geometry=_line(graph, route, to_wgs),
-            day=None if days is None else days[order - 1],
-            shift=None if shifts is None else shifts[order - 1],
-            directions=directions(graph, route, names,
-                                  [(pos, n) for n, (pos, _) in enumerate(route.stops, 1)]),
-            streets=served, stops=stops))
-    return records
 
 
 def required_edges(graph: nx.MultiGraph, mode: str, *, hazard_streets: Collection[int] = (),
@@ -537,7 +185,7 @@ def compute_plan(inputs: PlanInputs, options: PlanOptions) -> Plan:
     notes.extend(info.pop("notes", []))
     days, shifts = info.pop("_days", None), info.pop("_shifts", None)
     summary.update(info)
-    records = _records(graph, routes, places, inputs.names, days=days, shifts=shifts)
+    records = route_records(graph, routes, places, inputs.names, days=days, shifts=shifts)
     if coverage is not None:
         coverage["name"] = [inputs.names.get(int(i), (None, None))[0] for i in coverage["id"]]
         coverage["ref"] = [inputs.names.get(int(i), (None, None))[1] for i in coverage["id"]]
@@ -594,7 +242,7 @@ def _plan_cover(graph: nx.MultiGraph, start: int, places: list[Place],
         routes = team_plan.routes
         info.update(_team_info(routes, one, team_plan.lower_bound_m, team_plan.round_trip_m,
                                team_plan.method))
-    _attach_places(routes, place_nodes)
+    attach_places(routes, place_nodes)
     return routes, info
 
 
@@ -697,5 +345,5 @@ def _plan_week(graph: nx.MultiGraph, start: int, places: list[Place],
                    f"f evenly spread days; each day split into {per_day} balanced routes"),
         "_days": days, "_shifts": shifts,
     }
-    _attach_places(routes, place_nodes)
+    attach_places(routes, place_nodes)
     return routes, info, coverage

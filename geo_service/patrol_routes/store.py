@@ -22,7 +22,7 @@ from sqlalchemy import Connection, text
 from geo_service.patrol.hotspots import planned_from_hotspots
 from geo_service.patrol.network import load_network
 from geo_service.patrol.store import missing_grids
-from geo_service.routes.planner import (
+from geo_service.patrol_routes.plan_types import (
     Place,
     Plan,
     PlanError,

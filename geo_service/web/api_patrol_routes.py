@@ -35,9 +35,16 @@ from geo_service.i18n import both, known
 from geo_service.patrol import PatrolError, TrackError
 from geo_service.patrol import service as patrol_service
 from geo_service.patrol import store as patrol_store
-from geo_service.routes import PlanError, PlanOptions, get_plan, make_plan, plan_geojson, plan_gpx
-from geo_service.routes.store import list_plans as stored_plans
-from geo_service.routes.store import stop_extras
+from geo_service.patrol_routes import (
+    PlanError,
+    PlanOptions,
+    get_plan,
+    make_plan,
+    plan_geojson,
+    plan_gpx,
+)
+from geo_service.patrol_routes.store import list_plans as stored_plans
+from geo_service.patrol_routes.store import stop_extras
 from geo_service.web.db import engine
 
 blueprint = Blueprint("api_routes", __name__)

@@ -13,7 +13,7 @@ from shapely.geometry import mapping
 
 from geo_service.analysis import gpx
 from geo_service.i18n import weekday
-from geo_service.routes.planner import Plan
+from geo_service.patrol_routes.plan_types import Plan
 from geo_service.vocab import LABELS_ZH
 
 #: Colour of each team's route (the map layer, the planning page and the GeoJSON agree).

@@ -10,9 +10,10 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from geo_service.routes import store
-from geo_service.routes.export import plan_geojson, plan_gpx
-from geo_service.routes.planner import Plan, PlanOptions, compute_plan
+from geo_service.patrol_routes import store
+from geo_service.patrol_routes.export import plan_geojson, plan_gpx
+from geo_service.patrol_routes.plan_types import Plan, PlanOptions
+from geo_service.patrol_routes.planner import compute_plan
 
 
 def make_plan(engine: Engine, options: PlanOptions, *, created_by: str | None = None,

@@ -1,5 +1,7 @@
 """Reading the layers a planning question needs from PostGIS (all the SQL of the package).
 
+The layers' types and the pure rules over them are in :mod:`geo_service.planning.layers`.
+
 The streets are those of the chosen grids (every street when no grid is chosen). Lamps, cameras,
 buildings and hazards are read with a margin around those streets: a lamp or camera outside a
 grid still lights or sees inside it, a building outside still hides things, a hazard just
@@ -13,22 +15,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 import geopandas as gpd
-import pandas as pd
-import pyproj
 import shapely
 from sqlalchemy import Connection, Engine, text
 
-from geo_service.ingest import metric_crs_for
+from geo_service.planning.layers import Layers, PlanningError, choose_crs
 
 #: Metres read around the chosen streets: the reach of the brightest lamp the model allows
 #: (``LightingParams.max_reach_m`` = 150 m) plus room for the camera evidence radius (100 m).
 MARGIN_M = 200.0
-
-#: Share of lamps (cameras) from OpenStreetMap above which an inventory counts as incomplete.
-OSM_SHARE_INCOMPLETE = 0.5
 
 DATA_VERSION = text("""
     SELECT concat_ws(';',
@@ -39,57 +35,6 @@ DATA_VERSION = text("""
       (SELECT count(*) || ':' || coalesce(max(xmin::text::bigint), 0) FROM buildings),
       (SELECT count(*) || ':' || coalesce(max(xmin::text::bigint), 0) FROM hazards))
 """)
-
-
-class PlanningError(ValueError):
-    """A planning question that cannot be answered as asked (unknown grid, no streets ...).
-
-    ``code`` names the problem for API clients; ``message`` says it in English.
-    """
-
-    def __init__(self, code: str, message: str, **details: object) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.details = details
-
-
-@dataclass(frozen=True)
-class Layers:
-    """Everything a planning question reads, in EPSG:4326.
-
-    Attributes
-    ----------
-    streets:
-        ``id``, ``source_id``, ``name``, ``street_class``, ``lit``, ``grid_id``, ``grid``
-        (number), line geometry; only streets of the chosen grids.
-    lights, cameras, buildings, hazards:
-        Features within the margin around those streets.
-    grids:
-        The chosen grids: ``id``, ``number``, ``name``, ``zone``, polygon geometry (all grids
-        when none was chosen).
-    grid_numbers:
-        The numbers asked for (empty: every street).
-    area:
-        Union of the chosen grids (EPSG:4326), ``None`` when there are no grids at all.
-    crs:
-        Metric CRS to work in.
-    """
-
-    streets: gpd.GeoDataFrame
-    lights: gpd.GeoDataFrame
-    cameras: gpd.GeoDataFrame
-    buildings: gpd.GeoDataFrame
-    hazards: gpd.GeoDataFrame
-    grids: gpd.GeoDataFrame
-    grid_numbers: tuple[int, ...]
-    area: shapely.Geometry | None
-    crs: pyproj.CRS
-
-    def number_of(self) -> dict[int, int]:
-        """Grid database id -> grid number."""
-        return dict(zip(self.grids["id"].astype(int), self.grids["number"].astype(int),
-                        strict=True))
 
 
 def connection_of(conn_or_engine: Connection | Engine):  # noqa: ANN201
@@ -129,22 +74,6 @@ def grid_ids(conn: Connection, numbers: Iterable[int] | None) -> list[int]:
         raise PlanningError("unknown_grid", f"no grid numbered {', '.join(map(str, missing))}",
                             grids=missing)
     return [found[n] for n in wanted]
-
-
-def choose_crs(streets: gpd.GeoDataFrame, preferred: str | None) -> pyproj.CRS:
-    """``preferred`` when the streets lie inside its area of use, else ``metric_crs_for``.
-
-    The settings' CRS (EPSG:4545 for the sample) is right for the community it was chosen for;
-    an OSM extract elsewhere gets the UTM zone of its data.
-    """
-    if preferred:
-        crs = pyproj.CRS.from_user_input(preferred)
-        use = crs.area_of_use
-        if crs.is_projected and use is not None and len(streets):
-            west, south, east, north = streets.total_bounds
-            if use.west <= west and east <= use.east and use.south <= south and north <= use.north:
-                return crs
-    return metric_crs_for(streets)
 
 
 def _read(conn: Connection, sql: str, params: dict[str, object]) -> gpd.GeoDataFrame:
@@ -194,27 +123,3 @@ def read_layers(conn: Connection, grids: Sequence[int] | None = None, *,
     return Layers(streets=streets, lights=lights, cameras=cameras, buildings=buildings,
                   hazards=hazards, grids=grid_frame, grid_numbers=numbers, area=area,
                   crs=choose_crs(streets, metric_crs))
-
-
-def inventory_complete(assets: gpd.GeoDataFrame) -> bool:
-    """Whether a lamp (camera) layer reads as a complete inventory.
-
-    A community's own survey (the sample, a GeoPackage from the street office) is taken as
-    complete: a shortfall with no lamp nearby is then dark. OpenStreetMap (``source_id``
-    ``osm:...``) is known to be incomplete, and a layer with nothing mapped tells nothing, so
-    there a shortfall far from any mapped lamp is "unknown".
-    """
-    if assets.empty:
-        return False
-    from_osm = assets["source_id"].astype(str).str.startswith("osm:").mean()
-    return bool(from_osm < OSM_SHARE_INCOMPLETE)
-
-
-def open_hazard_counts(hazards: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> pd.Series:
-    """Open hazards (reported, assigned, in progress) per grid number."""
-    from geo_service.analysis._segments import OPEN_HAZARD_STATES
-
-    open_ = hazards[hazards["status"].isin([str(s) for s in OPEN_HAZARD_STATES])]
-    ids = dict(zip(grids["id"], grids["number"], strict=True))
-    counts = open_["grid_id"].map(ids).value_counts()
-    return counts.reindex(grids["number"], fill_value=0).astype(int)
