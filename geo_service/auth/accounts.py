@@ -219,6 +219,13 @@ def mark_reporter(conn: Connection, hazard_id: int, principal: Principal | None)
 
 
 # -- tokens -------------------------------------------------------------------------------------
+def hazard_scope(conn: Connection, hazard_id: int) -> dict[str, Any] | None:
+    """Grid, building, level and reporter of a hazard (None: no such hazard), for the policy."""
+    row = conn.execute(text("SELECT grid_id, building_id, level, reporter_user_id "
+                            "FROM hazards WHERE id = :id"), {"id": hazard_id}).mappings().first()
+    return dict(row) if row else None
+
+
 def token_digest(token: str) -> str:
     """SHA-256 hex of a token: what is stored and looked up."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()

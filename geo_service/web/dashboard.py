@@ -35,12 +35,11 @@ from geo_service.hazards.inputs import parse_filters
 from geo_service.hazards.service import utcnow, where_clause
 from geo_service.vocab import HazardCategory, HazardStatus
 from geo_service.web.db import engine
-from geo_service.web.hazard_pages import render_page, say, security_headers
+from geo_service.web.hazard_pages import render_page, say
 from geo_service.web.i18n import register_messages, translate
 
 blueprint = Blueprint("dashboard", __name__)
 NAV = [("/dashboard", "nav_dashboard")]
-blueprint.after_request(security_headers)
 
 RESOLVED_STATUSES = (HazardStatus.RESOLVED.value, HazardStatus.REVISITED.value,
                      HazardStatus.CLOSED.value)

@@ -18,7 +18,6 @@ from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 from geo_service.auth.accounts import mark_reporter
-from geo_service.auth.web import current_user
 from geo_service.hazards import lifecycle, service
 from geo_service.hazards.errors import HazardError, InvalidInput, NotFound
 from geo_service.hazards.inputs import (
@@ -32,6 +31,7 @@ from geo_service.hazards.inputs import (
 )
 from geo_service.hazards.messages import say
 from geo_service.vocab import HazardCategory, HazardStatus
+from geo_service.web.auth import current_user
 from geo_service.web.db import engine
 from geo_service.web.i18n import label
 
