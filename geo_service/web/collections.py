@@ -45,6 +45,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request, url
 from pyproj import Geod
 from sqlalchemy import Connection, text
 
+from geo_service.errors import ServiceError
 from geo_service.layers import FieldInfo
 from geo_service.vocab import (
     AssetStatus,
@@ -94,12 +95,14 @@ register_messages({
 })
 
 
-class ApiError(Exception):
-    """An error answered as OGC API JSON: ``{"code": ..., "description": ...}``."""
+class ApiError(ServiceError):
+    """An error answered as OGC API JSON (``{"code": ..., "description": ...}``, rendered by
+    geo_service.web.errors)."""
 
     def __init__(self, status: int, code: str, description: str) -> None:
-        super().__init__(description)
-        self.status, self.code, self.description = status, code, description
+        super().__init__("collections_error", http_status=status, code=code,
+                         messages={"zh": description, "en": description})
+        self.status, self.description, self.ogc_code = status, description, code
 
 
 @dataclass(frozen=True)
@@ -652,12 +655,6 @@ def _geojson(payload: dict[str, Any]) -> Response:
 
 
 # -- routes -------------------------------------------------------------------------------------
-@blueprint.errorhandler(ApiError)
-def api_error(error: ApiError) -> tuple[Response, int]:
-    """Errors as JSON."""
-    return jsonify(code=error.code, description=error.description), error.status
-
-
 @blueprint.record_once
 def _setup(state: Any) -> None:
     app: Flask = state.app

@@ -187,7 +187,8 @@ def render(status: int, body: dict[str, Any], ogc_code: str, *,
 def service_error(error: ServiceError) -> Response:
     """A domain refusal (:class:`~geo_service.errors.ServiceError`) no blueprint rendered."""
     body = {"code": error.code, "messages": error.messages, **error.details}
-    return render(error.http_status, body, OGC_CODES.get(error.http_status, "InvalidRequest"))
+    return render(error.http_status, body,
+                  error.ogc_code or OGC_CODES.get(error.http_status, "InvalidRequest"))
 
 
 def page(status: int, message: str, lang: str) -> str:
