@@ -19,10 +19,12 @@ class ServiceError(Exception):
 
     code: ClassVar[str] = "error"
     http_status: int = 400
+    #: The OGC API exception code when it differs from the status's (collections family).
+    ogc_code: str | None = None
 
     def __init__(self, key: str, *, field: str | None = None, http_status: int | None = None,
                  code: str | None = None, details: dict[str, Any] | None = None,
-                 **params: Any) -> None:
+                 messages: dict[str, str] | None = None, **params: Any) -> None:
         if field is not None:
             params.setdefault("field", field)
         self.key = key
@@ -35,7 +37,8 @@ class ServiceError(Exception):
         self.details: dict[str, Any] = dict(details or {})
         if field is not None:
             self.details.setdefault("field", field)
-        self.messages = both(key, **params)
+        # ``messages``: words already in both languages (or verbatim), else the key's words
+        self.messages = dict(messages) if messages is not None else both(key, **params)
         super().__init__(self.messages["en"])
 
     def message(self, lang: str = "zh") -> str:

@@ -1,27 +1,10 @@
-"""Accounts, roles and privacy: password sign-in, API tokens, CSRF and one access policy.
+"""Accounts, roles and privacy: passwords, API tokens and one access policy (no Flask here).
 
 * :mod:`~geo_service.auth.passwords` - scrypt hashes;
 * :mod:`~geo_service.auth.accounts` - users, their grids and buildings, API tokens;
 * :mod:`~geo_service.auth.policy` - the table of who may call which endpoint;
-* :mod:`~geo_service.auth.privacy` - what of a hazard each reader sees;
-* :mod:`~geo_service.auth.web` - sessions, CSRF and the per-request guard
-  (:func:`init_app`).
+* :mod:`~geo_service.auth.privacy` - what of a hazard each reader sees.
+
+Sessions, CSRF and the per-request guard are the web's: :mod:`geo_service.web.auth`; the
+sign-in and account pages: :mod:`geo_service.web.auth_pages`.
 """
-
-from __future__ import annotations
-
-from typing import Any
-
-
-def init_app(app: Any) -> None:
-    """Install sessions, the sign-in pages and the access guard on ``app``."""
-    from geo_service.auth.web import init_app as install
-
-    install(app)
-
-
-def current_user() -> Any:
-    """The request's :class:`~geo_service.auth.accounts.Principal` (None: the public)."""
-    from flask import g
-
-    return g.get("user")

@@ -18,7 +18,9 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from geo_service.auth import messages as _messages  # noqa: F401 - registers the words
 from geo_service.auth.passwords import check_new_password, hash_password, verify_password
+from geo_service.errors import ServiceError
 from geo_service.models import Role
 
 ROLES = tuple(r.value for r in Role)
@@ -26,14 +28,12 @@ TOKEN_PREFIX = "gst_"
 MAX_USERNAME = 100
 
 
-class AccountError(ValueError):
-    """A refused account change: a message key (see :mod:`geo_service.auth.messages`) and
+class AccountError(ServiceError, ValueError):
+    """A refused account change (422): a message key of :mod:`geo_service.auth.messages` and
     its parameters."""
 
-    def __init__(self, key: str, **params: object) -> None:
-        super().__init__(f"{key} {params}" if params else key)
-        self.key = key
-        self.params = params
+    code = "account_refused"
+    http_status = 422
 
 
 @dataclass(frozen=True)
@@ -219,6 +219,13 @@ def mark_reporter(conn: Connection, hazard_id: int, principal: Principal | None)
 
 
 # -- tokens -------------------------------------------------------------------------------------
+def hazard_scope(conn: Connection, hazard_id: int) -> dict[str, Any] | None:
+    """Grid, building, level and reporter of a hazard (None: no such hazard), for the policy."""
+    row = conn.execute(text("SELECT grid_id, building_id, level, reporter_user_id "
+                            "FROM hazards WHERE id = :id"), {"id": hazard_id}).mappings().first()
+    return dict(row) if row else None
+
+
 def token_digest(token: str) -> str:
     """SHA-256 hex of a token: what is stored and looked up."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()

@@ -12,19 +12,20 @@ from functools import cache
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from geo_service.auth import messages as _messages  # noqa: F401 - registers the words
+from geo_service.errors import ServiceError
+
 METHOD = "scrypt:32768:8:1"
 SALT_LENGTH = 16
 MIN_LENGTH = 10
 MAX_LENGTH = 200
 
 
-class PasswordRefused(ValueError):
-    """A new password that does not meet the rules (message key + parameters)."""
+class PasswordRefused(ServiceError, ValueError):
+    """A new password that does not meet the rules (400; message key + parameters)."""
 
-    def __init__(self, key: str, **params: object) -> None:
-        super().__init__(key)
-        self.key = key
-        self.params = params
+    code = "password_refused"
+    http_status = 400
 
 
 def check_new_password(password: str, username: str | None = None) -> None:

@@ -8,7 +8,7 @@ endpoint without any rule falls back to :data:`DEFAULT_READ` for GET (public) an
 :data:`DEFAULT_WRITE` for everything else (community admin only), with a warning in the log
 naming it, so a new route gets a rule.
 
-The before-request hook in :mod:`geo_service.auth.web` asks :func:`decide` for every request.
+The before-request hook in :mod:`geo_service.web.auth` asks :func:`decide` for every request.
 Roles (``users.role``):
 
 resident

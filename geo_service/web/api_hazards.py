@@ -21,7 +21,6 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 from geo_service.auth import privacy
-from geo_service.auth.web import current_user
 from geo_service.hazards import photos, service
 from geo_service.hazards.errors import (
     HazardError,
@@ -33,6 +32,7 @@ from geo_service.hazards.errors import (
 from geo_service.hazards.export import to_csv, to_geojson
 from geo_service.hazards.inputs import parse_event, parse_filters, parse_report, to_int
 from geo_service.hazards.messages import both
+from geo_service.web.auth import current_user
 from geo_service.web.db import engine
 from geo_service.web.i18n import lang
 

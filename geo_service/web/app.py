@@ -12,9 +12,9 @@ from geo_service.db.engine import engine_for, resolve_url
 
 # Each module has a ``blueprint``; one with ``NAV = [(path, message key), ...]`` adds its pages
 # to the navigation bar, in this order.
-BLUEPRINT_MODULES = ("assets", "health", "home", "map_page", "collections", "api_hazards",
-                     "open311", "openapi", "plan_lighting", "api_planning", "hazard_pages",
-                     "dashboard", "plan_patrol", "api_patrol_routes")
+BLUEPRINT_MODULES = ("auth_pages", "assets", "health", "home", "map_page", "collections",
+                     "api_hazards", "open311", "openapi", "plan_lighting", "api_planning",
+                     "hazard_pages", "dashboard", "plan_patrol", "api_patrol_routes")
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> Flask:
@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.json.ensure_ascii = False
     vendor.localise_all()
     i18n.init_app(app)
-    import_module("geo_service.auth").init_app(app)  # sessions, CSRF, access policy
+    import_module("geo_service.web.auth").init_app(app)  # sessions, CSRF, access policy
     nav: list[tuple[str, str]] = []
     for name in BLUEPRINT_MODULES:
         module = import_module(f"geo_service.web.{name}")
@@ -45,4 +45,5 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         nav.extend(getattr(module, "NAV", []))
     app.jinja_env.globals["nav_items"] = nav
     import_module("geo_service.web.errors").init_app(app)  # limits, 4xx/503 handlers (last)
+    import_module("geo_service.web.security").init_app(app)  # CSP, nosniff, HSTS: every answer
     return app

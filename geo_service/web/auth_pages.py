@@ -16,16 +16,11 @@ from werkzeug.wrappers import Response as BaseResponse
 from geo_service.auth import accounts
 from geo_service.auth.passwords import PasswordRefused, check_new_password, verify_password
 from geo_service.auth.policy import ROLES
-from geo_service.auth.web import current_user, safe_next, sign_in, sign_out
+from geo_service.web.auth import current_user, safe_next, sign_in, sign_out
 from geo_service.web.db import engine
 from geo_service.web.i18n import translate
 
 blueprint = Blueprint("auth_pages", __name__)
-
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-       "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
-       "frame-ancestors 'none'")
-
 
 def say(key: str, **params: Any) -> str:
     """A message in the page language, parameters filled in."""
@@ -37,16 +32,6 @@ def page(template: str, status: int = 200, **context: Any) -> Response:
     response = Response(render_template(template, say=say, **context), status=status,
                         mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@blueprint.after_request
-def headers(response: Response) -> Response:
-    """No framing (no clickjacking of the sign-in form), no inline script."""
-    if response.mimetype == "text/html":
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
     return response
 
 

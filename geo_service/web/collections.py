@@ -39,6 +39,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from sqlalchemy import Connection
 
+from geo_service.errors import ServiceError
 from geo_service.features import service
 from geo_service.features.catalog import COLLECTIONS, Collection, find
 from geo_service.web.db import engine
@@ -53,12 +54,14 @@ INT_MAX = 2**31 - 1  # largest limit/offset accepted
 GEOJSON = "application/geo+json"
 
 
-class ApiError(Exception):
-    """An error answered as OGC API JSON: ``{"code": ..., "description": ...}``."""
+class ApiError(ServiceError):
+    """An error answered as OGC API JSON (``{"code": ..., "description": ...}``, rendered by
+    geo_service.web.errors)."""
 
     def __init__(self, status: int, code: str, description: str) -> None:
-        super().__init__(description)
-        self.status, self.code, self.description = status, code, description
+        super().__init__("collections_error", http_status=status, code=code,
+                         messages={"zh": description, "en": description})
+        self.status, self.description, self.ogc_code = status, description, code
 
 
 # -- parameters ---------------------------------------------------------------------------------
@@ -162,10 +165,6 @@ def _geojson(payload: dict[str, Any]) -> Response:
 
 
 # -- routes -------------------------------------------------------------------------------------
-@blueprint.errorhandler(ApiError)
-def api_error(error: ApiError) -> tuple[Response, int]:
-    """Errors as JSON."""
-    return jsonify(code=error.code, description=error.description), error.status
 
 
 @blueprint.get(API)

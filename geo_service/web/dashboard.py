@@ -32,12 +32,11 @@ from geo_service.hazards.inputs import parse_filters
 from geo_service.hazards.stats import grid_stats
 from geo_service.vocab import HazardCategory
 from geo_service.web.db import engine
-from geo_service.web.hazard_pages import render_page, say, security_headers
+from geo_service.web.hazard_pages import render_page, say
 from geo_service.web.i18n import translate
 
 blueprint = Blueprint("dashboard", __name__)
 NAV = [("/dashboard", "nav_dashboard")]
-blueprint.after_request(security_headers)
 
 
 

@@ -7,6 +7,10 @@
 * the report rate limit (:mod:`geo_service.web.ratelimit`): 429 with ``Retry-After``;
 * app-wide error handlers, used wherever a blueprint has no handler of its own:
 
+  - a domain refusal (:class:`geo_service.errors.ServiceError`: code, HTTP status, field,
+    bilingual message) answers in the format of its path, through :func:`render`, the one
+    renderer of every error body;
+
   - an HTTP error (404, 405, 413, 429, ...) answers in the format of its path: JSON
     ``{"error": {"code", "message", "messages": {"zh", "en"}}}`` under ``/api/``,
     ``{"code", "description"}`` under ``/api/collections`` (OGC API style, as that module
@@ -30,6 +34,7 @@ from flask import Flask, Response, current_app, g, jsonify, render_template_stri
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
+from geo_service.errors import ServiceError
 from geo_service.i18n import both, say, translate
 from geo_service.web import ratelimit
 
@@ -59,6 +64,8 @@ CODES: dict[int, tuple[str, str]] = {
     500: ("internal_error", "InternalServerError"),
     503: ("unavailable", "ServiceUnavailable"),
 }
+#: OGC API exception code of a status (the collections family names errors so).
+OGC_CODES: dict[int, str] = {status: words[1] for status, words in CODES.items()}
 GENERIC_4XX = ("refused", "InvalidRequest")
 GENERIC_5XX = ("server_error", "ServerError")
 
@@ -132,15 +139,24 @@ def words(status: int, **params: Any) -> tuple[str, str, dict[str, str]]:
 # -- answering -------------------------------------------------------------------------------
 def error_response(status: int, *, headers: dict[str, str] | None = None,
                    **params: Any) -> Response:
-    """An error in the format of the request's path, with ``headers`` added."""
+    """An HTTP error in the format of the request's path, with ``headers`` added."""
     code, ogc, messages = words(status, **params)
+    return render(status, {"code": code, "messages": messages}, ogc, headers=headers)
+
+
+def render(status: int, body: dict[str, Any], ogc_code: str, *,
+           headers: dict[str, str] | None = None) -> Response:
+    """THE renderer: ``body`` (``code``, ``messages`` {zh, en}, extra fields) in the format of
+    the request's path family: ``{"error": {...}}`` under ``/api/``, OGC's ``{"code",
+    "description"}`` under ``/api/collections``, Open311's ``[{"code", "description"}]`` under
+    ``/open311/``, an HTML page in the request's language elsewhere."""
     lang = language()
+    messages = body["messages"]
     kind = kind_of_path(request.path)
     if kind == "collections":
-        response = jsonify(code=ogc, description=messages[lang])
+        response = jsonify(code=ogc_code, description=messages[lang])
     elif kind == "api":
-        response = jsonify(error={"code": code, "message": messages[lang],
-                                  "messages": messages})
+        response = jsonify(error={"code": body["code"], "message": messages[lang], **body})
     elif kind == "open311":
         response = jsonify([{"code": status, "description": messages[lang]}])
     else:
@@ -148,10 +164,16 @@ def error_response(status: int, *, headers: dict[str, str] | None = None,
     response.status_code = status
     for name, value in (headers or {}).items():
         response.headers[name] = value
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
     if status >= 500 or status == 429:
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def service_error(error: ServiceError) -> Response:
+    """A domain refusal (:class:`~geo_service.errors.ServiceError`) no blueprint rendered."""
+    body = {"code": error.code, "messages": error.messages, **error.details}
+    return render(error.http_status, body,
+                  error.ogc_code or OGC_CODES.get(error.http_status, "InvalidRequest"))
 
 
 def page(status: int, message: str, lang: str) -> str:
@@ -233,5 +255,6 @@ def init_app(app: Flask) -> None:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     ratelimit.init_app(app)
     app.after_request(retry_after_on_503)
+    app.register_error_handler(ServiceError, service_error)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, unexpected)

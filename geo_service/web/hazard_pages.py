@@ -38,7 +38,6 @@ from sqlalchemy import Connection
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from geo_service.auth import policy, privacy
-from geo_service.auth.web import current_user
 from geo_service.features import store
 from geo_service.hazards import lifecycle, photos, service
 from geo_service.hazards import store as hazard_store
@@ -47,6 +46,7 @@ from geo_service.hazards.inputs import parse_event, parse_filters, parse_report
 from geo_service.maps import basemap_config
 from geo_service.vocab import HazardCategory, HazardStatus, Level, Severity
 from geo_service.web import vendor
+from geo_service.web.auth import current_user
 from geo_service.web.db import engine
 from geo_service.web.i18n import label, page_words, translate
 
@@ -63,12 +63,7 @@ FILTER_KEYS = ("id", "grid", "category", "status", "level", "severity", "date_fr
 ASSET_KINDS = {"light": ("lights", "light_id", HazardCategory.BROKEN_LIGHT.value, "hz.light"),
                "camera": ("cameras", "camera_id", HazardCategory.BROKEN_CAMERA.value,
                           "hz.camera")}
-# Content-Security-Policy of these pages: scripts only from the app (no inline script runs,
-# even if something slipped past the escaping); tiles from the configured basemap only.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-       "img-src 'self' data: blob: https://tile.openstreetmap.org https://*.tianditu.gov.cn; "
-       "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
-       "frame-ancestors 'none'")
+# Security headers (CSP: no inline script runs here) come from geo_service.web.security.
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -124,20 +119,10 @@ def static_url(name: str) -> str:
 
 
 def render_page(template: str, status: int = 200, **context: Any) -> Response:
-    """Render a page with the shared helpers (the headers come from ``security_headers``)."""
+    """Render a page with the shared helpers (headers: ``geo_service.web.security``)."""
     html = render_template(template, static_url=static_url, short_time=short_time, say=say,
                            **context)
     response = Response(html, status=status, mimetype="text/html")
-    return response
-
-
-@blueprint.after_request
-def security_headers(response: Response) -> Response:
-    """No inline script may run on these pages; no framing; no type sniffing."""
-    if response.mimetype == "text/html":
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
     return response
 
 

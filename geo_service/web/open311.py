@@ -17,7 +17,7 @@ from flask import Blueprint, Response, current_app, request, url_for
 from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
-from geo_service.auth.web import current_user
+from geo_service.errors import ServiceError
 from geo_service.hazards import lifecycle, service
 from geo_service.hazards.errors import HazardError, InvalidInput, NotFound
 from geo_service.hazards.inputs import (
@@ -33,6 +33,7 @@ from geo_service.hazards.inputs import (
 )
 from geo_service.hazards.messages import say
 from geo_service.vocab import HazardCategory, HazardStatus
+from geo_service.web.auth import current_user
 from geo_service.web.db import engine
 from geo_service.web.i18n import label, lang
 
@@ -49,13 +50,13 @@ GROUPS: dict[str, str] = {
 }
 
 
-class Open311Error(Exception):
-    """An error answered in Open311's format."""
+class Open311Error(ServiceError):
+    """An error answered in Open311's format (rendered by geo_service.web.errors)."""
 
     def __init__(self, status: int, description: str) -> None:
-        self.status = status
-        self.description = description
-        super().__init__(description)
+        super().__init__("open311_error", http_status=status, code="open311",
+                         messages={"zh": description, "en": description})
+        self.status, self.description = status, description
 
 
 def as_json(payload: Any, status: int = 200) -> Response:
@@ -69,12 +70,6 @@ def as_json(payload: Any, status: int = 200) -> Response:
 def errors(status: int, description: str) -> Response:
     """Open311's error list."""
     return as_json([{"code": status, "description": description}], status)
-
-
-@blueprint.errorhandler(Open311Error)
-def open311_error(error: Open311Error) -> Response:
-    """Our own refusals."""
-    return errors(error.status, error.description)
 
 
 @blueprint.errorhandler(HazardError)

@@ -11,7 +11,6 @@ with ``textContent``.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, g, make_response, render_template
 
@@ -66,21 +65,4 @@ def page() -> Response:
                       "context": "/api/plan/context"}}
     html = render_template("plan_lighting.html", rows=rows, totals=totals, grids=grids, note=note,
                            config=config, static_url=vendor.SOURCES["local"].url)
-    response = make_response(html)
-    response.headers["Content-Security-Policy"] = content_policy(config["basemap"])
-    return response
-
-
-def content_policy(basemap: dict[str, Any] | None) -> str:
-    """Scripts, styles and data only from the app; images also from the basemap's tile host.
-
-    No inline script runs (the page's configuration is a JSON block, read by the script);
-    inline styles are allowed because Leaflet positions its layers with them.
-    """
-    images = ["'self'", "data:"]
-    if basemap:
-        host = urlsplit(basemap["url"].replace("{s}", "x")).netloc
-        images.append("https://" + (host if not host.startswith("tx.") else "*." + host[3:]))
-    return ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-            f"img-src {' '.join(images)}; connect-src 'self'; object-src 'none'; "
-            "base-uri 'self'; form-action 'self'; frame-ancestors 'self'")
+    return make_response(html)  # security headers: geo_service.web.security

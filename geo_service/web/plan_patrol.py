@@ -28,7 +28,7 @@ from geo_service.vocab import LABELS_ZH
 from geo_service.web import vendor
 from geo_service.web.db import engine
 from geo_service.web.i18n import label, page_words, translate
-from geo_service.web.plan_lighting import _bounds, content_policy
+from geo_service.web.plan_lighting import _bounds
 
 blueprint = Blueprint("plan_patrol", __name__)
 NAV = [("/plan/patrol", "nav_plan_patrol")]
@@ -58,9 +58,7 @@ def page() -> Response:
                       "report": "/hazards/new"}}
     html = render_template("plan_patrol.html", grids=grids, chosen=chosen, members=members,
                            config=config, static_url=vendor.SOURCES["local"].url)
-    response = make_response(html)
-    response.headers["Content-Security-Policy"] = content_policy(config["basemap"])
-    return response
+    return make_response(html)  # security headers: geo_service.web.security
 
 
 def street_words(run: dict[str, Any], lang: str) -> str:
@@ -107,8 +105,4 @@ def route_sheet(plan_id: int) -> Response:
         when=plan.created_at.strftime("%Y-%m-%d %H:%M") if plan.created_at else "",
         grids=", ".join(map(str, s.get("grids") or [])) or "—",
         start=s.get("start", {}).get("label", ""))
-    response = make_response(html)
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-        "img-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'self'")
-    return response
+    return make_response(html)  # security headers: geo_service.web.security

@@ -2,7 +2,7 @@
 
 :func:`init_app` (one line in the app factory) sets the session cookie up (signed with the
 secret key, HttpOnly, SameSite=Lax, Secure when configured or when the request came over
-HTTPS, 12 hours), registers the sign-in pages and one ``before_request`` hook that, in order:
+HTTPS, 12 hours) and one ``before_request`` hook that, in order:
 
 1. finds who is asking: an ``Authorization: Bearer <token>`` API token (a wrong one is
    refused with 401), else the session's user (a session whose account was switched off or
@@ -51,7 +51,6 @@ from flask import (
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from markupsafe import Markup, escape
-from sqlalchemy import text
 
 from geo_service.auth import accounts, policy
 from geo_service.auth.messages import both
@@ -267,9 +266,7 @@ def hazard_scope(view_args: dict[str, Any] | None) -> dict[str, Any] | None:
     if not 0 < ident < 2**31:
         return None
     with engine().connect() as conn:
-        row = conn.execute(text("SELECT grid_id, building_id, level, reporter_user_id "
-                                "FROM hazards WHERE id = :id"), {"id": ident}).mappings().first()
-    return dict(row) if row else None
+        return accounts.hazard_scope(conn, ident)
 
 
 def guard() -> Response | None:
@@ -340,9 +337,8 @@ def template_helpers() -> dict[str, Any]:
 
 
 def init_app(app: Flask) -> None:
-    """Sessions, the sign-in pages and the per-request guard (see the module's docstring)."""
-    from geo_service.web import auth_pages
-
+    """Sessions, CSRF and the per-request guard (see the module's docstring); the sign-in
+    pages are the blueprint of :mod:`geo_service.web.auth_pages`."""
     settings = app.config["SETTINGS"]
     app.secret_key = secret_key(settings)
     app.config.update(
@@ -365,4 +361,3 @@ def init_app(app: Flask) -> None:
     app.after_request(private_responses)
     app.teardown_request(reset_audit_actor)
     app.context_processor(template_helpers)
-    app.register_blueprint(auth_pages.blueprint)
