@@ -28,14 +28,16 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from geo_service.analysis.placement import SolverOptions
+from geo_service.errors import ServiceError
 from geo_service.i18n import both, known
 from geo_service.planning import PlanningError, Question, gap_report, place, run_scenario
 from geo_service.planning.plan import features
 from geo_service.planning.service import layers_for
 from geo_service.web.db import engine
+from geo_service.web.errors import service_error
 
 blueprint = Blueprint("api_planning", __name__)
 
@@ -53,39 +55,25 @@ _POOL = ThreadPoolExecutor(max_workers=MAX_RUNNING, thread_name_prefix="plan")
 _SLOTS = threading.BoundedSemaphore(MAX_RUNNING * 2)
 
 
-class BadRequest(Exception):
-    """A request that cannot be answered as asked (400)."""
+class BadRequest(ServiceError):
+    """A planning request that cannot be answered as asked (400, or 503 when busy); rendered by
+    :mod:`geo_service.web.errors` like every :class:`ServiceError`."""
 
     def __init__(self, code: str, field: str | None = None, status: int = 400,
                  **values: Any) -> None:
-        super().__init__(code)
-        self.code, self.field, self.status, self.values = code, field, status, values
-
-
-def _error(status: int, code: str, field: str | None = None, **values: Any) -> Response:
-    messages = both(f"api.planning.{code}", field=field, **values)
-    body: dict[str, Any] = {"code": code, "message": messages[g.get("lang", "zh")],
-                            "messages": messages}
-    if field is not None:
-        body["field"] = field
-    response = jsonify(error=body)
-    response.status_code = status
-    return response
-
-
-@blueprint.errorhandler(BadRequest)
-def bad_request(error: BadRequest) -> Response:
-    """Typed request errors -> JSON."""
-    return _error(error.status, error.code, error.field, **error.values)
+        super().__init__(f"api.planning.{code}", code=code, http_status=status,
+                         details={"field": field} if field is not None else None,
+                         messages=both(f"api.planning.{code}", field=field, **values))
+        self.field = field
 
 
 @blueprint.errorhandler(PlanningError)
 def planning_error(error: PlanningError) -> Response:
-    """Unknown grid, no streets ... -> 400 JSON."""
-    values = {"grids": ", ".join(map(str, error.details.get("grids", [])))}
+    """Unknown grid, no streets ...: a 400 :class:`BadRequest` naming the grids."""
     code = error.code if known(f"api.planning.{error.code}") else "no_streets"
-    return _error(400, code, "grids" if code in ("unknown_grid", "no_streets") else None,
-                  **values)
+    grids = ", ".join(map(str, error.details.get("grids", [])))
+    return service_error(BadRequest(code, "grids" if code in ("unknown_grid", "no_streets")
+                                    else None, grids=grids))
 
 
 # -- input ---------------------------------------------------------------------------------------
