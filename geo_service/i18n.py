@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -166,3 +167,15 @@ def say(key: str, lang: str = DEFAULT_LANGUAGE, **params: Any) -> str:
 def both(key: str, **params: Any) -> dict[str, str]:
     """The message in both languages: ``{"zh": ..., "en": ...}``."""
     return {lang: say(key, lang, **params) for lang in LANGUAGES}
+
+
+def local_time(value: datetime | None, *, empty: str = "") -> str:
+    """A stored time as the community reads it, ``2026-06-13 18:00`` in its time zone
+    (Asia/Shanghai for the sample; a naive value is taken as UTC). Every page, sheet and mail
+    that shows a time calls this (the ``local_time`` template filter)."""
+    from geo_service.hazards.inputs import LOCAL_TZ
+
+    if value is None:
+        return empty
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return aware.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")

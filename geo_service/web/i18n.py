@@ -86,6 +86,7 @@ def init_app(app: Flask) -> None:
                    default_translation_directories=str(words.TRANSLATIONS_DIR),
                    default_timezone=str(LOCAL_TZ),
                    locale_selector=lambda: LOCALES[lang()])
+    app.jinja_env.filters["local_time"] = words.local_time
 
     @app.before_request
     def pick_language() -> None:

@@ -19,7 +19,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, g, make_response, render_template
 
 from geo_service.features import store
-from geo_service.i18n import weekday
+from geo_service.i18n import local_time, weekday
 from geo_service.maps import basemap_config
 from geo_service.patrol import store as patrol_store
 from geo_service.patrol_routes import TEAM_COLORS, get_plan, team_color
@@ -102,7 +102,7 @@ def route_sheet(plan_id: int) -> Response:
     s = plan.summary
     html = render_template(
         "route_sheet.html", plan=plan, summary=s, teams=teams,
-        when=plan.created_at.strftime("%Y-%m-%d %H:%M") if plan.created_at else "",
+        when=local_time(plan.created_at),
         grids=", ".join(map(str, s.get("grids") or [])) or "—",
         start=s.get("start", {}).get("label", ""))
     return make_response(html)  # security headers: geo_service.web.security
