@@ -69,6 +69,13 @@ def gap_summary(report: GapReport) -> list[str]:
             cells.append(f"{shown:>12}")
         cells += [f"{int(row['gaps']):>12}", f"{int(row['open_hazards']):>12}"]
         lines.append("  ".join(cells))
+    if lighting:
+        model_share = sums["model_confirmed_m"] / sums["length_m"] if sums["length_m"] else None
+        lines.append(f"lit {metres(sums['lit_m'])} m = tagged lit=yes "
+                     f"{metres(sums['tag_lit_m'])} m + lit by the lamp model "
+                     f"{metres(sums['model_lit_m'])} m; the lamp model alone confirms "
+                     f"{metres(sums['model_confirmed_m'])} m "
+                     f"({percent(model_share)})")
     if report.agreement is not None:
         lines.append("model vs lit tag (share of tagged length where they agree):")
         for row in report.agreement.to_dict("records"):
