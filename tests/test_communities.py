@@ -90,6 +90,17 @@ def test_a_second_community_changes_nothing_of_the_first_and_lengths_are_geodesi
             rows["白龙社区"].subdistrict) == ("Bailong", 4545, "Asia/Shanghai", "播南街道")
     assert rows["Kotka"].metric_epsg == 32635 and rows["Kotka"].area > 1e5
     assert unowned == 0 and kotka_buildings > 1000
+    # gaps of a community without grids: its own streets only, in its own metric CRS
+    gaps = cli("gaps", "lighting", "--community", "Kotka")
+    assert gaps.exit_code == 0, gaps.output
+    data = json.loads(gaps.stdout)
+    assert data["summary"]["metric_crs"] == "EPSG:32635"
+    with engine.connect() as conn:
+        kotka_ids = set(conn.execute(text(
+            "SELECT s.id FROM streets s JOIN communities c ON c.id = s.community_id "
+            "WHERE c.name = 'Kotka'")).scalars())
+    found = {f["properties"]["street_id"] for f in data["features"]}
+    assert found and found <= kotka_ids
 
 
 def test_a_file_far_from_every_community_is_refused_with_the_fix(cli, engine: Engine,
