@@ -53,3 +53,10 @@ def test_route_all_walks_every_street_of_the_largest_piece(cli, engine: Engine,
     assert stats["required_m"] == pytest.approx(wanted_m, abs=0.01)
     route = routes[0]["properties"]
     assert wanted_m - 0.01 <= route["lower_bound_m"] <= route["length_m"] + 1e-6
+    stored = cli("route", "--all", "--community", "Kotka")
+    assert stored.exit_code == 0, stored.output
+    with engine.connect() as conn:
+        owner = conn.execute(text(
+            "SELECT c.name FROM patrol_plans p JOIN communities c ON c.id = p.community_id "
+            "ORDER BY p.id DESC LIMIT 1")).scalar_one()
+    assert owner == "Kotka"

@@ -147,11 +147,12 @@ def save_plan(conn: Connection, plan: Plan, created_by: str | None = None) -> in
              "times": int(r.times), "length_m": float(r.length_m)}
             for r in plan.coverage.itertuples()]
     row = conn.execute(text(
-        "INSERT INTO patrol_plans (kind, params, summary, created_by) "
-        "VALUES (:kind, CAST(:params AS jsonb), CAST(:summary AS jsonb), :by) "
+        "INSERT INTO patrol_plans (kind, params, summary, created_by, community_id) "
+        "VALUES (:kind, CAST(:params AS jsonb), CAST(:summary AS jsonb), :by, :c) "
         "RETURNING id, created_at"),
         {"kind": plan.kind, "params": json.dumps(plan.options.to_json()),
-         "summary": json.dumps(summary, ensure_ascii=False), "by": created_by}).one()
+         "summary": json.dumps(summary, ensure_ascii=False), "by": created_by,
+         "c": plan.options.community_id}).one()
     plan.id, plan.created_at = int(row[0]), row[1]
     for route in plan.routes:
         route_id = conn.execute(text(
