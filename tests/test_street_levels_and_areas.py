@@ -72,3 +72,31 @@ def test_a_bridge_and_a_tunnel_never_join_the_street_they_cross(cli, engine: Eng
     assert sorted(junction_degree.values()).count(4) == 1  # only node 9 joins four segments
     assert 3 not in junction_degree.values()  # nothing crosses the street at a T or an X
     assert bridge_joins_approach == 1
+
+
+def test_a_street_file_keeps_its_level_field_and_is_noded_by_level(cli, engine: Engine,
+                                                                    tmp_path: Path) -> None:
+    import json
+
+    def line(source_id: str, level: int | None, *points: tuple[float, float]) -> dict:
+        properties = {"编号": source_id, "道路等级": "footway"}
+        if level is not None:
+            properties["层"] = level
+        return {"type": "Feature", "properties": properties,
+                "geometry": {"type": "LineString", "coordinates": [at(*p) for p in points]}}
+
+    path = tmp_path / "levels.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        line("ground", None, (0, 0), (200, 0)),
+        line("overpass", 1, (100, -100), (100, 100)),   # crosses above: no junction
+        line("lane", 0, (150, -100), (150, 100)),       # crosses on the ground: a junction
+    ]}, ensure_ascii=False))
+    result = cli("load", "streets", str(path))
+    assert result.exit_code == 0, result.output
+    with engine.connect() as conn:
+        parts = dict(conn.execute(text(
+            "SELECT source_id, count(*) FROM streets GROUP BY source_id")).all())
+        levels = dict(conn.execute(text(
+            "SELECT source_id, max(level) FROM streets GROUP BY source_id")).all())
+    assert parts == {"ground": 2, "overpass": 1, "lane": 2}
+    assert levels == {"ground": 0, "overpass": 1, "lane": 0}
