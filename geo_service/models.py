@@ -75,26 +75,59 @@ def geometry(kind: str) -> Any:
     return Geometry(kind, srid=SRID, spatial_index=True)
 
 
-class Community(Base):
-    """The community whose grids are managed (one row per community)."""
+class Subdistrict(Base):
+    """A subdistrict (街道): the level above its communities."""
 
-    __tablename__ = "community"
-    __table_args__ = (valid("boundary"),)
+    __tablename__ = "subdistricts"
+    __table_args__ = (valid("outline"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
+    outline: Mapped[Any] = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False),
+                                         nullable=True)
+
+
+class Community(Base):
+    """A community (社区): its outline (the union of its grids, or the hull of its data), the
+    time zone its dates are read in and the metric CRS its lengths and areas are computed in.
+
+    Every grid, street, building, light, camera, hazard and plan belongs to one community
+    (``community_id``); grid numbers and source ids are unique within a community.
+    """
+
+    __tablename__ = "communities"
+    __table_args__ = (
+        valid("outline"),
+        CheckConstraint("metric_epsg IS NULL OR metric_epsg > 0", name="metric_epsg_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    name_en: Mapped[str | None] = mapped_column(String(100))
     admin_code: Mapped[str | None] = mapped_column(String(20))
-    boundary: Mapped[Any] = mapped_column(geometry("MULTIPOLYGON"), nullable=True)
+    subdistrict_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subdistricts.id", ondelete="SET NULL"))
+    time_zone: Mapped[str] = mapped_column(String(64), server_default="Asia/Shanghai")
+    metric_epsg: Mapped[int | None] = mapped_column(Integer)
+    outline: Mapped[Any] = mapped_column(geometry("MULTIPOLYGON"), nullable=True)
+
+
+def community_column() -> Mapped[int | None]:
+    """The owning community (filled from the grid or place by a trigger when not given)."""
+    return mapped_column(ForeignKey("communities.id", ondelete="CASCADE"), index=True)
 
 
 class Grid(Base):
     """A management grid (网格)."""
 
     __tablename__ = "grids"
-    __table_args__ = (valid(), CheckConstraint("number > 0", name="number_positive"))
+    __table_args__ = (valid(), CheckConstraint("number > 0", name="number_positive"),
+                      UniqueConstraint("community_id", "number",
+                                       name="uq_grids_community_number"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[int] = mapped_column(Integer, unique=True)
+    community_id: Mapped[int | None] = community_column()
+    number: Mapped[int] = mapped_column(Integer)
     code: Mapped[str | None] = mapped_column(String(32))
     name: Mapped[str | None] = mapped_column(String(100))
     zone: Mapped[str | None] = mapped_column(String(100))
@@ -113,10 +146,12 @@ class Building(Base):
         one_of("kind", BuildingKind),
         CheckConstraint("floors IS NULL OR floors >= 0", name="floors_nonnegative"),
         CheckConstraint("households IS NULL OR households >= 0", name="households_nonnegative"),
+        UniqueConstraint("community_id", "source_id", name="uq_buildings_community_source_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    source_id: Mapped[str] = mapped_column(String(100), unique=True)
+    community_id: Mapped[int | None] = community_column()
+    source_id: Mapped[str] = mapped_column(String(100))
     name: Mapped[str | None] = mapped_column(String(200))
     address: Mapped[str | None] = mapped_column(String(300))
     floors: Mapped[int | None] = mapped_column(Integer)
@@ -150,11 +185,13 @@ class Street(Base):
         one_of("lit", Lit),
         CheckConstraint("length_m >= 0", name="length_nonnegative"),
         CheckConstraint("width_m IS NULL OR width_m > 0", name="width_positive"),
-        UniqueConstraint("source_id", "part", name="uq_streets_source_part",
+        UniqueConstraint("community_id", "source_id", "part",
+                         name="uq_streets_community_source_part",
                          deferrable=True, initially="DEFERRED"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int | None] = community_column()
     source_id: Mapped[str] = mapped_column(String(100))
     part: Mapped[int] = mapped_column(Integer, server_default="0")
     name: Mapped[str | None] = mapped_column(String(200))
@@ -184,10 +221,12 @@ class Light(Base):
         CheckConstraint("height_m IS NULL OR height_m > 0", name="height_positive"),
         CheckConstraint("intensity_cd IS NULL OR intensity_cd >= 0", name="intensity_nonneg"),
         CheckConstraint("power_w IS NULL OR power_w >= 0", name="power_nonnegative"),
+        UniqueConstraint("community_id", "source_id", name="uq_lights_community_source_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    source_id: Mapped[str] = mapped_column(String(100), unique=True)
+    community_id: Mapped[int | None] = community_column()
+    source_id: Mapped[str] = mapped_column(String(100))
     height_m: Mapped[float | None] = mapped_column(Float)
     intensity_cd: Mapped[float | None] = mapped_column(Float)
     power_w: Mapped[float | None] = mapped_column(Float)
@@ -210,10 +249,12 @@ class Camera(Base):
                         name="heading_range"),
         CheckConstraint("fov_deg IS NULL OR (fov_deg > 0 AND fov_deg <= 360)", name="fov_range"),
         CheckConstraint("range_m IS NULL OR range_m > 0", name="range_positive"),
+        UniqueConstraint("community_id", "source_id", name="uq_cameras_community_source_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    source_id: Mapped[str] = mapped_column(String(100), unique=True)
+    community_id: Mapped[int | None] = community_column()
+    source_id: Mapped[str] = mapped_column(String(100))
     heading_deg: Mapped[float | None] = mapped_column(Float)
     fov_deg: Mapped[float | None] = mapped_column(Float)
     range_m: Mapped[float | None] = mapped_column(Float)
@@ -243,6 +284,7 @@ class Hazard(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int | None] = community_column()
     source_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(100), unique=True)
     category: Mapped[str] = mapped_column(String(32))
@@ -485,6 +527,7 @@ class PatrolPlan(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int | None] = community_column()
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
                                                  server_default=func.now(), index=True)
     created_by: Mapped[str | None] = mapped_column(String(100))

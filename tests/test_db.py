@@ -17,8 +17,8 @@ def test_migration_from_empty_creates_every_table_with_spatial_indexes(db_url: s
     migrate(db_url)  # a second run is a no-op
     inspector = inspect(engine)
     tables = set(inspector.get_table_names())
-    assert {"community", "grids", "buildings", "streets", "street_nodes", "lights", "cameras",
-            "hazards", "hazard_events"} <= tables
+    assert {"communities", "subdistricts", "grids", "buildings", "streets", "street_nodes",
+            "lights", "cameras", "hazards", "hazard_events"} <= tables
     with engine.connect() as conn:
         gist = conn.execute(text(
             "SELECT tablename FROM pg_indexes WHERE indexdef LIKE '%USING gist%'")).scalars().all()

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 TABLES = ("grids", "buildings", "streets", "street_nodes", "lights", "cameras", "hazards",
-          "hazard_events", "community")
+          "hazard_events", "communities", "subdistricts")
 
 
 def snapshot(engine) -> dict[str, str]:
@@ -63,7 +63,7 @@ def test_load_sample_stores_every_layer_and_reports_it(sample_loaded, engine) ->
     assert count(engine, "hazard_events") > count(engine, "hazards")
     # every building and street got the grid it overlaps most
     assert count(engine, "buildings", "grid_id IS NULL") == 0
-    assert count(engine, "community", "boundary IS NOT NULL") == 1
+    assert count(engine, "communities", "outline IS NOT NULL") == 1
 
 
 def test_loading_the_sample_twice_changes_nothing(sample_loaded, cli, engine) -> None:

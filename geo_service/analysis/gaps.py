@@ -44,6 +44,7 @@ from geo_service.analysis._segments import (
 )
 from geo_service.analysis.cameras import CameraCoverage
 from geo_service.analysis.lighting import LightingCoverage, lamp_data_near
+from geo_service.analysis.lit_evidence import lit_samples
 from geo_service.vocab import Lit, StreetClass
 
 DARK, UNKNOWN, UNSEEN = "dark", "unknown", "unseen"
@@ -106,9 +107,7 @@ def lighting_gaps(coverage: LightingCoverage, hazards: gpd.GeoDataFrame | None =
     evidence = (tag == Lit.NO.value) | params.data_complete | lamp_data_near(
         coverage, params.evidence_radius_m)
     code = np.where(evidence, 1, 2).astype(np.int8)
-    code[frame["lit"].to_numpy()] = 0
-    if params.trust_lit_tag:
-        code[tag == Lit.YES.value] = 0
+    code[lit_samples(coverage, trust_lit_tag=params.trust_lit_tag)["lit"].to_numpy()] = 0
     lines = geometries(coverage.segments)
     pieces = run_pieces(lines, samples, code, street_attributes(coverage.segments), coverage.crs)
     pieces.insert(0, "kind", np.where(pieces.pop("code").to_numpy() == 1, DARK, UNKNOWN))

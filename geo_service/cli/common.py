@@ -19,6 +19,7 @@ from geo_service.config import Settings
 from geo_service.db.engine import engine_for, migrate, resolve_url
 
 if TYPE_CHECKING:
+    from geo_service.ingest.communities import CommunityInfo
     from geo_service.planning import PlanningError
 
 
@@ -53,7 +54,22 @@ def write_text(text: str, out: Path | None, encoding: str = "utf-8") -> None:
     echo_err(f"written to {out}")
 
 
+def chosen_community(engine: Engine, settings: Settings, name: str | None) -> CommunityInfo:
+    """The community a command works on: ``--community``, else the only one, else the one
+    GEO_SERVICE_COMMUNITY names; a click error saying which exist otherwise."""
+    from geo_service.ingest.communities import CommunityError, choose_community
+
+    with engine.connect() as conn:
+        try:
+            return choose_community(conn, name, settings.community_name)
+        except CommunityError as error:
+            raise click.ClickException(str(error)) from None
+
+
 # -- options shared by several groups -------------------------------------------------------------
+community_option = click.option(
+    "--community", metavar="NAME",
+    help="The community (default: the only one, or GEO_SERVICE_COMMUNITY).")
 grid_option = click.option("--grid", "grids", type=int, multiple=True, metavar="N",
                            help="Grid number (repeat for several); all streets when omitted.")
 patrol_grids = click.option(

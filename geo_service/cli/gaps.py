@@ -11,6 +11,8 @@ from pathlib import Path
 import click
 
 from geo_service.cli.common import (
+    chosen_community,
+    community_option,
     complete_option,
     echo_err,
     grid_label,
@@ -69,6 +71,13 @@ def gap_summary(report: GapReport) -> list[str]:
             cells.append(f"{shown:>12}")
         cells += [f"{int(row['gaps']):>12}", f"{int(row['open_hazards']):>12}"]
         lines.append("  ".join(cells))
+    if lighting:
+        model_share = sums["model_confirmed_m"] / sums["length_m"] if sums["length_m"] else None
+        lines.append(f"lit {metres(sums['lit_m'])} m = tagged lit=yes "
+                     f"{metres(sums['tag_lit_m'])} m + lit by the lamp model "
+                     f"{metres(sums['model_lit_m'])} m; the lamp model alone confirms "
+                     f"{metres(sums['model_confirmed_m'])} m "
+                     f"({percent(model_share)})")
     if report.agreement is not None:
         lines.append("model vs lit tag (share of tagged length where they agree):")
         for row in report.agreement.to_dict("records"):
@@ -81,15 +90,17 @@ def gap_summary(report: GapReport) -> list[str]:
 
 def _gaps_command(kind: str):  # noqa: ANN202
     @grid_option
+    @community_option
     @out_option
     @complete_option
     @click.pass_obj
-    def command(settings: Settings, grids: tuple[int, ...], out: Path | None,
-                complete: bool | None) -> None:
+    def command(settings: Settings, grids: tuple[int, ...], community: str | None,
+                out: Path | None, complete: bool | None) -> None:
         engine = ready_engine(settings)
+        here = chosen_community(engine, settings, community)
         try:
-            report = gap_report(engine, kind, list(grids), metric_crs=settings.metric_crs,
-                                complete=complete, cache=False)
+            report = gap_report(engine, kind, list(grids), metric_crs=f"EPSG:{here.metric_epsg}",
+                                complete=complete, cache=False, community_id=here.id)
         except PlanningError as error:
             planning_refusal(error)
         write_json(report.to_geojson(), out)

@@ -18,12 +18,14 @@ from geo_service.ingest import LAYERS, IngestError
 @click.option("--encoding", help="Text encoding of attribute tables, e.g. GBK.")
 @click.option("--source-layer", help="Layer to read inside a multi-layer file.")
 @click.option("--skip-invalid", is_flag=True, help="Store the valid features, list the rest.")
+@click.option("--community", help="The community the data belongs to (made on first use; "
+                                   "default: the stored community the file lies in).")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write every rejected, skipped, repaired or left-out feature to this CSV.")
 @click.pass_obj
 def load(settings: Settings, layer: str, path: Path | None, crs: str | None,
          encoding: str | None, source_layer: str | None, skip_invalid: bool,
-         report_path: Path | None) -> None:
+         community: str | None, report_path: Path | None) -> None:
     """Load a file as LAYER (grids, buildings, streets, lights, cameras, hazards, osm),
     or the sample community with ``load sample``. One transaction: all or nothing."""
     from geo_service.ingest.report import report_rows, write_report
@@ -32,13 +34,15 @@ def load(settings: Settings, layer: str, path: Path | None, crs: str | None,
     engine = ready_engine(settings)
     if layer == "sample":
         summaries = load_sample(engine, settings.sample_dir,
-                                community_name=settings.community_name, progress=echo_err)
+                                community_name=community or settings.community_name,
+                                progress=echo_err)
     else:
         if path is None:
             raise click.UsageError(f"load {layer} needs a PATH")
         try:
             summaries = load_file(engine, layer, path, community_name=settings.community_name,
-                                  crs=crs, encoding=encoding, source_layer=source_layer,
+                                  community=community, crs=crs, encoding=encoding,
+                                  source_layer=source_layer,
                                   skip_invalid=skip_invalid, progress=echo_err)
         except IngestError as error:
             if report_path is not None:  # nothing was stored; the report says why, all of it

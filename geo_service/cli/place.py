@@ -13,6 +13,8 @@ import click
 
 from geo_service.analysis.placement import SolverOptions
 from geo_service.cli.common import (
+    chosen_community,
+    community_option,
     complete_option,
     echo_err,
     grid_label,
@@ -82,6 +84,7 @@ def _place_command(asset: str):  # noqa: ANN202
     @click.option("--cover-priority", type=click.FloatRange(min=0), metavar="P",
                   help="Fewest sites covering every gap stretch of priority >= P.")
     @grid_option
+    @community_option
     @out_option
     @complete_option
     @click.option("--include-unknown", is_flag=True,
@@ -90,17 +93,21 @@ def _place_command(asset: str):  # noqa: ANN202
                   help="Seconds for the solver; beyond, greedy + local search with a bound.")
     @click.pass_obj
     def command(settings: Settings, count: int | None, budget: float | None,
-                cover_priority: float | None, grids: tuple[int, ...], out: Path | None,
-                complete: bool | None, include_unknown: bool, time_limit: float) -> None:
+                cover_priority: float | None, grids: tuple[int, ...], community: str | None,
+                out: Path | None, complete: bool | None, include_unknown: bool,
+                time_limit: float) -> None:
         given = [v for v in (count, budget, cover_priority) if v is not None]
         if len(given) != 1:
             raise click.UsageError("give exactly one of --count, --budget or --cover-priority")
         question = Question(count=count, budget=budget, cover_priority=cover_priority)
         engine = ready_engine(settings)
+        here = chosen_community(engine, settings, community)
         try:
-            result = place(engine, asset, question, list(grids), metric_crs=settings.metric_crs,
-                           complete=complete, include_unknown=include_unknown,
-                           options=SolverOptions(time_limit=time_limit), cache=False)
+            result = place(engine, asset, question, list(grids),
+                           metric_crs=f"EPSG:{here.metric_epsg}", complete=complete,
+                           include_unknown=include_unknown,
+                           options=SolverOptions(time_limit=time_limit), cache=False,
+                           community_id=here.id)
         except PlanningError as error:
             planning_refusal(error)
         write_json(result.to_geojson(), out)

@@ -14,7 +14,13 @@ from pathlib import Path
 
 import click
 
-from geo_service.cli.common import echo_err, patrol_grids, ready_engine
+from geo_service.cli.common import (
+    chosen_community,
+    community_option,
+    echo_err,
+    patrol_grids,
+    ready_engine,
+)
 from geo_service.config import Settings
 from geo_service.patrol.service import PATROL_GRIDS
 from geo_service.patrol_routes import POINT_MODES, REQUIRED_MODES, PlanError, PlanOptions
@@ -51,6 +57,10 @@ def coverage_table(plan: Plan) -> str:
 
 @click.command("route")
 @patrol_grids
+@click.option("--all", "every_street", is_flag=True,
+              help="Every street of the community (no grids needed): one closed walk over "
+                   "its largest connected piece.")
+@community_option
 @click.option("--teams", default=1, show_default=True, type=click.IntRange(1, 12),
               help="K teams (or shifts): K balanced routes.")
 @click.option("--start", metavar="LON,LAT",
@@ -73,18 +83,23 @@ def coverage_table(plan: Plan) -> str:
 @click.option("--no-store", is_flag=True, help="Do not store the plan (the map shows stored "
                                                  "plans).")
 @click.pass_obj
-def route(settings: Settings, grids: tuple[int, ...], teams: int, start: str | None,
-          required: str, points: str | None, week: bool, shifts: int, speed_kmh: float,
-          margin_m: float, out: Path | None, no_store: bool) -> None:
+def route(settings: Settings, grids: tuple[int, ...], every_street: bool, community: str | None,
+          teams: int, start: str | None, required: str, points: str | None, week: bool,
+          shifts: int, speed_kmh: float, margin_m: float, out: Path | None,
+          no_store: bool) -> None:
     """Patrol routes over the grids: closed walks from the start covering every required
     street (Chinese / rural postman; K balanced routes for K teams), or through the open
     hazards or broken lights in the best order. The plan is stored so /map shows it."""
     if out is not None and out.suffix.lower() not in (".gpx", ".geojson", ".json"):
         raise click.BadParameter("the file must end in .gpx or .geojson", param_hint="--out")
-    options = PlanOptions(grids=grids or PATROL_GRIDS, teams=teams, start=parse_lonlat(start),
-                          required=required, points=points, week=week, shifts=shifts,
-                          speed_kmh=speed_kmh, margin_m=margin_m)
+    if every_street and grids:
+        raise click.UsageError("give --all or --grid, not both")
     engine = ready_engine(settings)
+    place = chosen_community(engine, settings, community)
+    options = PlanOptions(grids=() if every_street else grids or PATROL_GRIDS, teams=teams,
+                          start=parse_lonlat(start), required=required, points=points,
+                          week=week, shifts=shifts, speed_kmh=speed_kmh, margin_m=margin_m,
+                          community_id=place.id, metric_crs=f"EPSG:{place.metric_epsg}")
     try:
         plan = routes_service.make_plan(engine, options, created_by="cli", keep=not no_store)
     except PlanError as error:

@@ -129,5 +129,5 @@ def overview(conn: Connection) -> Overview:
                (SELECT count(*) FROM hazards h WHERE h.grid_id = g.id
                     AND h.status <> 'closed') AS open_hazards
         FROM grids g ORDER BY g.number""")).mappings().all()
-    community = conn.execute(text("SELECT name FROM community LIMIT 1")).scalar()
+    community = conn.execute(text("SELECT name FROM communities ORDER BY id LIMIT 1")).scalar()
     return Overview(counts, float(km or 0), list(grids), community)

@@ -22,12 +22,12 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, Table, select, text
 from sqlalchemy.dialects.postgresql import insert
 
-from geo_service.ingest import LayerData, Problem, metric_crs_for, node_streets
+from geo_service.ingest import LayerData, Problem, node_streets
+from geo_service.ingest.communities import CommunityInfo, refresh_outline
 from geo_service.ingest.problems import what_happened
 from geo_service.models import (
     Building,
     Camera,
-    Community,
     Grid,
     Hazard,
     HazardEvent,
@@ -133,8 +133,10 @@ def plain(column: str, value: Any) -> Any:
     return value
 
 
-def rows_of(frame: gpd.GeoDataFrame, layer: str, source: str) -> list[dict[str, Any]]:
-    """Records for insertion: the layer's columns, its geometry as EWKT, and the file name."""
+def rows_of(frame: gpd.GeoDataFrame, layer: str, source: str, community_id: int
+            ) -> list[dict[str, Any]]:
+    """Records for insertion: the layer's columns, its geometry as EWKT, the file name and the
+    community."""
     columns = [c for c in COLUMNS[layer] if c in frame.columns]
     fill = FILL_EMPTY.get(layer, {})
     loaded_at = datetime.now(UTC)
@@ -146,6 +148,7 @@ def rows_of(frame: gpd.GeoDataFrame, layer: str, source: str) -> list[dict[str, 
             row["reported_at"] = loaded_at
         row["geom"] = ewkt(as_multi(geom) if geom.geom_type == "Polygon" else geom)
         row["source"] = source
+        row["community_id"] = community_id
         rows.append(row)
     return rows
 
@@ -153,7 +156,8 @@ def rows_of(frame: gpd.GeoDataFrame, layer: str, source: str) -> list[dict[str, 
 # -- generic upsert --------------------------------------------------------------------------
 def upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], key: str,
            update_columns: Iterable[str]) -> tuple[int, int]:
-    """Insert rows or update those whose values differ; return (inserted, updated)."""
+    """Insert rows or update those whose values differ, ``key`` unique within the rows'
+    community; return (inserted, updated)."""
     if not rows:
         return 0, 0
     update_columns = [c for c in update_columns if c in rows[0] and c != key]
@@ -166,7 +170,7 @@ def upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], key: str,
             differs = text(f"NOT ST_OrderingEquals({table.name}.geom, excluded.geom)")
         changed = differs if changed is None else changed | differs
     statement = statement.on_conflict_do_update(
-        index_elements=[key],
+        index_elements=["community_id", key],
         set_={c: excluded[c] for c in update_columns},
         where=changed,
     ).returning(text("(xmax = 0) AS inserted"))
@@ -181,27 +185,12 @@ def upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], key: str,
 
 
 # -- layers ----------------------------------------------------------------------------------
-def community_area(conn: Connection) -> BaseGeometry | None:
-    """The community boundary (union of its grids) as a shapely geometry, if any."""
-    wkb = conn.execute(select(Community.boundary.ST_AsBinary())).scalar()
-    return shapely.from_wkb(bytes(wkb)) if wkb is not None else None
-
-
-def refresh_community(conn: Connection, name: str) -> None:
-    """Set the community's boundary to the union of the grids."""
-    boundary = conn.execute(text(
-        "SELECT ST_AsEWKT(ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Union(geom)), 3))) "
-        "FROM grids")).scalar()
-    statement = insert(Community.__table__).values(name=name, boundary=boundary)
-    conn.execute(statement.on_conflict_do_update(index_elements=["name"],
-                                                 set_={"boundary": boundary}))
-
-
 GRIDDED_TABLES = ("buildings", "streets", "lights", "cameras", "hazards")
 
 
-def assign_grids(conn: Connection) -> None:
-    """Give every feature the grid holding most of it (ties to the lower grid number).
+def assign_grids(conn: Connection, community_id: int) -> None:
+    """Give every feature of the community the grid of the community holding most of it
+    (ties to the lower grid number).
 
     Features are thickened by about 0.1 m so that points, lines and areas are all measured by
     the area they share with each grid.
@@ -210,39 +199,43 @@ def assign_grids(conn: Connection) -> None:
         conn.execute(text(f"""
             UPDATE {table} t SET grid_id = best.id FROM (
                 SELECT DISTINCT ON (t2.id) t2.id AS item, g.id
-                FROM {table} t2 JOIN grids g ON ST_Intersects(g.geom, t2.geom)
+                FROM {table} t2 JOIN grids g ON g.community_id = t2.community_id
+                     AND ST_Intersects(g.geom, t2.geom)
+                WHERE t2.community_id = :c
                 ORDER BY t2.id, ST_Area(ST_Intersection(g.geom, ST_Buffer(t2.geom, 1e-6))) DESC,
                          g.number
             ) best
-            WHERE t.id = best.item AND t.grid_id IS DISTINCT FROM best.id"""))
+            WHERE t.id = best.item AND t.grid_id IS DISTINCT FROM best.id"""),
+            {"c": community_id})
 
 
-def store_grids(conn: Connection, data: LayerData, community_name: str) -> LoadSummary:
-    """Upsert grids by number and refresh the community boundary."""
-    rows = rows_of(data.frame, "grids", data.source)
+def store_grids(conn: Connection, data: LayerData, community: CommunityInfo) -> LoadSummary:
+    """Upsert the community's grids by number (its outline is refreshed by the caller)."""
+    rows = rows_of(data.frame, "grids", data.source, community.id)
     update = [*COLUMNS["grids"], "geom", "source"]
     inserted, updated = upsert(conn, Grid.__table__, rows, "number", update)
-    refresh_community(conn, community_name)
     summary = LoadSummary("grids", data.source, inserted, updated,
                           len(rows) - inserted - updated, list(data.problems))
-    total = conn.execute(text("SELECT count(*) FROM grids")).scalar()
+    total = conn.execute(text("SELECT count(*) FROM grids WHERE community_id = :c"),
+                         {"c": community.id}).scalar()
     summary.notes.append(f"{total} grids in the community")
     return summary
 
 
-def store_points_or_polygons(conn: Connection, data: LayerData) -> LoadSummary:
-    """Upsert buildings, lights or cameras by source_id."""
+def store_points_or_polygons(conn: Connection, data: LayerData, community: CommunityInfo
+                             ) -> LoadSummary:
+    """Upsert buildings, lights or cameras of the community by source_id."""
     table = {"buildings": Building, "lights": Light, "cameras": Camera}[data.layer].__table__
     columns = COLUMNS[data.layer]
-    rows = rows_of(data.frame, data.layer, data.source)
+    rows = rows_of(data.frame, data.layer, data.source, community.id)
     inserted, updated = upsert(conn, table, rows, "source_id", [*columns, "geom", "source"])
     return LoadSummary(data.layer, data.source, inserted, updated,
                        len(rows) - inserted - updated, list(data.problems))
 
 
-def store_hazards(conn: Connection, data: LayerData) -> LoadSummary:
+def store_hazards(conn: Connection, data: LayerData, community: CommunityInfo) -> LoadSummary:
     """Upsert hazards by source_id; append the file's history events not yet recorded."""
-    rows = rows_of(data.frame, "hazards", data.source)
+    rows = rows_of(data.frame, "hazards", data.source, community.id)
     histories = (data.frame["history"].tolist() if "history" in data.frame.columns
                  else [None] * len(rows))
     table = Hazard.__table__
@@ -298,25 +291,26 @@ def append_history(conn: Connection, hazard_id: int, history: Any) -> int:
     return added
 
 
-def store_streets(conn: Connection, data: LayerData, *, snap_m: float = 0.5) -> LoadSummary:
-    """Node the file's streets together with the stored streets around them, and update the
-    graph there.
+def store_streets(conn: Connection, data: LayerData, community: CommunityInfo, *,
+                  snap_m: float = 0.5) -> LoadSummary:
+    """Node the file's streets together with the community's stored streets around them, and
+    update the graph there.
 
-    Only stored streets within :data:`NODING_MARGIN_DEG` of the file's extent (with the other
-    parts of their source) are noded with it, in a metric CRS chosen for that neighbourhood:
-    streets elsewhere (another community, a city far away) are not read, moved or measured
-    again. Streets of other files nearby stay,
-    split where the new ones cross them on the same level. A segment that comes out the same
-    (source id and geometry) keeps its id, and so does every node at the same place, so what
-    refers to street ids (patrol logs) survives a reload, and loading the same file twice
+    Only the community's stored streets within :data:`NODING_MARGIN_DEG` of the file's extent
+    (with the other parts of their source) are noded with it, in the community's metric CRS:
+    streets of another community are not read, moved or measured again. Streets of other files
+    nearby stay, split where the new ones cross them on the same level. A segment that comes out
+    the same (source id and geometry) keeps its id, and so does every node at the same place,
+    so what refers to street ids (patrol logs) survives a reload, and loading the same file twice
     changes nothing. Stored lengths are geodesic (on the WGS-84 ellipsoid), whatever CRS the
     noding ran in.
     """
     ids = [str(i) for i in data.frame["source_id"]]
-    window = noding_window(data.frame)
+    window = {**noding_window(data.frame), "c": community.id}
     kept = gpd.read_postgis(
         text("SELECT source_id, name, street_class, width_m, lit, level, source_file, geom "
-             f"FROM streets WHERE NOT (source_id = ANY(:ids)) AND {IN_WINDOW} "
+             f"FROM streets WHERE community_id = :c AND NOT (source_id = ANY(:ids)) "
+             f"AND {IN_WINDOW} "
              "ORDER BY source_id, part"),
         conn, geom_col="geom", params={"ids": ids, **window}).rename_geometry("geometry")
     incoming = data.frame.assign(source_file=data.source)
@@ -326,19 +320,19 @@ def store_streets(conn: Connection, data: LayerData, *, snap_m: float = 0.5) -> 
                "geometry"]
     combined = gpd.GeoDataFrame(pd.concat([kept[columns], incoming[columns]], ignore_index=True),
                                 geometry="geometry", crs=SRID)
-    network = node_streets(combined, metric_crs=metric_crs_for(combined), snap_m=snap_m)
+    network = node_streets(combined, metric_crs=community.metric_crs, snap_m=snap_m)
     segments = network.segments.sort_values(["source_id", "part"]).reset_index(drop=True)
     segments["part"] = segments.groupby("source_id").cumcount()
     segments["length_m"] = geodesic_lengths(segments.geometry.values)
 
-    node_id = stored_node_ids(conn, network.nodes)
+    node_id = stored_node_ids(conn, network.nodes, community.id)
     known = {(source_id, shapely.from_wkb(bytes(wkb)).wkb): street_id
              for street_id, source_id, wkb in conn.execute(text(
-                 "SELECT id, source_id, ST_AsBinary(geom) FROM streets "
-                 f"WHERE source_id = ANY(:ids) OR {IN_WINDOW}"),
+                 "SELECT id, source_id, ST_AsBinary(geom) FROM streets WHERE community_id = :c "
+                 f"AND (source_id = ANY(:ids) OR {IN_WINDOW})"),
                  {"ids": ids, **window}).all()}
     table = Street.__table__
-    before = streets_fingerprint(conn)
+    before = streets_fingerprint(conn, community.id)
     matched: list[tuple[int, dict[str, Any]]] = []
     new_rows = []
     for record in segments.to_dict("records"):
@@ -349,6 +343,7 @@ def store_streets(conn: Connection, data: LayerData, *, snap_m: float = 0.5) -> 
             "level": int(record["level"]) if pd.notna(record["level"]) else 0,
             "length_m": float(record["length_m"]), "source": node_id[int(record["source"])],
             "target": node_id[int(record["target"])], "source_file": record["source_file"],
+            "community_id": community.id,
             "geom": ewkt(record["geometry"])}
         street_id = known.get((row["source_id"], record["geometry"].wkb))
         if street_id is None:
@@ -358,7 +353,7 @@ def store_streets(conn: Connection, data: LayerData, *, snap_m: float = 0.5) -> 
     gone = set(known.values()) - {street_id for street_id, _ in matched}
     if gone:
         conn.execute(table.delete().where(table.c.id.in_(gone)))
-    for street_id, attributes in matched:  # (source_id, part) is checked at commit
+    for street_id, attributes in matched:  # (community, source_id, part): checked at commit
         conn.execute(table.update().where(table.c.id == street_id)
                      .where(tuple_of(table, attributes).is_distinct_from(tuple_values(attributes)))
                      .values(**attributes))
@@ -366,7 +361,7 @@ def store_streets(conn: Connection, data: LayerData, *, snap_m: float = 0.5) -> 
         conn.execute(table.insert(), new_rows)
     conn.execute(text("DELETE FROM street_nodes n WHERE NOT EXISTS (SELECT 1 FROM streets s "
                       "WHERE s.source = n.id OR s.target = n.id)"))
-    changed = streets_fingerprint(conn) != before
+    changed = streets_fingerprint(conn, community.id) != before
     previous_ids = {row[0] for row in before}
     new_ids = set(ids) - previous_ids
     old_ids = len(set(ids)) - len(new_ids)
@@ -384,7 +379,7 @@ def store_streets(conn: Connection, data: LayerData, *, snap_m: float = 0.5) -> 
 #: Stored streets this close (degrees, about 200 m) to a new file's extent are noded with it.
 NODING_MARGIN_DEG = 0.002
 #: Every part of a source that has a part in the window (parts are numbered per source).
-IN_WINDOW = ("source_id IN (SELECT source_id FROM streets WHERE "
+IN_WINDOW = ("source_id IN (SELECT source_id FROM streets WHERE community_id = :c AND "
              "geom && ST_MakeEnvelope(:west, :south, :east, :north, 4326))")
 GEOD = Geod(ellps="WGS84")
 
@@ -401,11 +396,14 @@ def geodesic_lengths(lines: Any) -> list[float]:
     return [float(GEOD.geometry_length(line)) for line in lines]
 
 
-def stored_node_ids(conn: Connection, nodes: gpd.GeoDataFrame) -> dict[int, int]:
-    """Map the noder's node ids to stored ones: the same place keeps its id, new places get
-    new ids from the sequence."""
+def stored_node_ids(conn: Connection, nodes: gpd.GeoDataFrame, community_id: int
+                    ) -> dict[int, int]:
+    """Map the noder's node ids to the community's stored ones: the same place keeps its id,
+    new places get new ids from the sequence."""
     existing = {(x, y): node for node, x, y in conn.execute(text(
-        "SELECT id, ST_X(geom), ST_Y(geom) FROM street_nodes")).all()}
+        "SELECT n.id, ST_X(n.geom), ST_Y(n.geom) FROM street_nodes n WHERE n.id IN ("
+        "SELECT source FROM streets WHERE community_id = :c UNION "
+        "SELECT target FROM streets WHERE community_id = :c)"), {"c": community_id}).all()}
     mapping: dict[int, int] = {}
     fresh = []
     for local, geom in zip(nodes.index, nodes.geometry, strict=True):
@@ -437,25 +435,28 @@ def tuple_values(values: dict[str, Any]) -> Any:
     return tuple_(*(literal(value) for value in values.values()))
 
 
-def streets_fingerprint(conn: Connection) -> list[tuple[Any, ...]]:
-    """The stored graph as comparable tuples (to tell whether a reload changed anything)."""
+def streets_fingerprint(conn: Connection, community_id: int) -> list[tuple[Any, ...]]:
+    """The community's stored graph as comparable tuples (did a reload change anything)."""
     return [tuple(r) for r in conn.execute(text(
         "SELECT source_id, part, name, street_class, width_m, lit, level, source, target, "
-        "ST_AsEWKT(geom) FROM streets ORDER BY id")).all()]
+        "ST_AsEWKT(geom) FROM streets WHERE community_id = :c ORDER BY id"),
+        {"c": community_id}).all()]
 
 
-def store_layer(conn: Connection, data: LayerData, community_name: str) -> LoadSummary:
-    """Store one layer and re-assign grids; the caller owns the transaction."""
+def store_layer(conn: Connection, data: LayerData, community: CommunityInfo) -> LoadSummary:
+    """Store one layer into the community, re-assign its grids and refresh its outline; the
+    caller owns the transaction."""
     if data.layer == "grids":
-        summary = store_grids(conn, data, community_name)
+        summary = store_grids(conn, data, community)
     elif data.layer == "streets":
-        summary = store_streets(conn, data)
+        summary = store_streets(conn, data, community)
     elif data.layer == "hazards":
-        summary = store_hazards(conn, data)
+        summary = store_hazards(conn, data, community)
     else:
-        summary = store_points_or_polygons(conn, data)
+        summary = store_points_or_polygons(conn, data, community)
     summary.left_out = list(data.left_out)
-    assign_grids(conn)
+    refresh_outline(conn, community.id)
+    assign_grids(conn, community.id)
     return summary
 
 

@@ -19,7 +19,8 @@ from geo_service.patrol.store import missing_grids, read_streets
 def load_network(conn: Connection, grids: list[int] | None = None,
                  margin_m: float = DEFAULT_MARGIN_M, *,
                  walkable: Collection[str] | None = None,
-                 crs: CRSLike = DEFAULT_CRS) -> nx.MultiGraph:
+                 crs: CRSLike = DEFAULT_CRS, community_id: int | None = None
+                 ) -> nx.MultiGraph:
     """The walkable street graph of ``grids`` (all streets for ``None``) plus a margin.
 
     Parameters
@@ -42,8 +43,8 @@ def load_network(conn: Connection, grids: list[int] | None = None,
         When a grid number is unknown.
     """
     if grids is not None:
-        unknown = missing_grids(conn, grids)
+        unknown = missing_grids(conn, grids, community_id)
         if unknown:
             raise ValueError(f"no grid numbered {', '.join(map(str, unknown))} in the database")
-    streets = read_streets(conn, grids, margin_m)
+    streets = read_streets(conn, grids, margin_m, community_id)
     return street_graph(streets, walkable=walkable, crs=crs)

@@ -105,34 +105,40 @@ STREET_COLUMNS = ("s.id, s.source, s.target, s.length_m, s.street_class, s.name,
 
 
 def read_streets(conn: Connection, grids: list[int] | None = None,
-                 margin_m: float = DEFAULT_MARGIN_M) -> gpd.GeoDataFrame:
+                 margin_m: float = DEFAULT_MARGIN_M, community_id: int | None = None
+                 ) -> gpd.GeoDataFrame:
     """Streets of the chosen grids and those within ``margin_m`` metres of them (EPSG:4326).
 
     ``grid`` is the number of the street's grid; ``in_area`` is true for streets whose grid was
-    chosen (all streets when ``grids`` is ``None``).
+    chosen (all streets when ``grids`` is ``None``); ``community_id`` keeps one community's.
     """
+    mine = "(CAST(:c AS integer) IS NULL OR s.community_id = :c)"
     if grids is None:
         sql = text(f"SELECT {STREET_COLUMNS}, true AS in_area, s.geom FROM streets s "
-                   "LEFT JOIN grids g ON g.id = s.grid_id ORDER BY s.id")
-        params: dict[str, object] = {}
+                   f"LEFT JOIN grids g ON g.id = s.grid_id WHERE {mine} ORDER BY s.id")
+        params: dict[str, object] = {"c": community_id}
     else:
         sql = text(f"""
-            WITH area AS (SELECT ST_Union(geom) AS geom FROM grids WHERE number = ANY(:numbers))
+            WITH area AS (SELECT ST_Union(geom) AS geom FROM grids WHERE number = ANY(:numbers)
+                          AND (CAST(:c AS integer) IS NULL OR community_id = :c))
             SELECT {STREET_COLUMNS}, coalesce(g.number = ANY(:numbers), false) AS in_area, s.geom
             FROM streets s LEFT JOIN grids g ON g.id = s.grid_id, area
-            WHERE s.geom && ST_Expand(area.geom, :degrees)
+            WHERE {mine} AND s.geom && ST_Expand(area.geom, :degrees)
               AND ST_DWithin(s.geom::geography, area.geom::geography, :margin)
             ORDER BY s.id""")
-        params = {"numbers": [int(n) for n in grids], "margin": float(margin_m),
+        params = {"numbers": [int(n) for n in grids], "margin": float(margin_m), "c": community_id,
                   "degrees": float(margin_m) / _M_PER_DEGREE_MIN}
     return gpd.read_postgis(sql, conn, geom_col="geom", params=params).rename_geometry(
         "geometry")
 
 
-def missing_grids(conn: Connection, grids: list[int]) -> list[int]:
-    """The grid numbers asked for that are not in the database."""
-    known = set(conn.execute(text("SELECT number FROM grids WHERE number = ANY(:n)"),
-                             {"n": [int(g) for g in grids]}).scalars())
+def missing_grids(conn: Connection, grids: list[int], community_id: int | None = None
+                  ) -> list[int]:
+    """The grid numbers asked for that are not in the database (or the community)."""
+    known = set(conn.execute(text(
+        "SELECT number FROM grids WHERE number = ANY(:n) "
+        "AND (CAST(:c AS integer) IS NULL OR community_id = :c)"),
+        {"n": [int(g) for g in grids], "c": community_id}).scalars())
     return sorted({int(g) for g in grids} - known)
 
 

@@ -61,6 +61,8 @@ class PlanOptions:
         Shifts per day of a week plan.
     speed_kmh, margin_m
         Walking speed; margin around the grids whose streets a route may use.
+    community_id, metric_crs
+        The community planned in (``None``: every stored street) and its metric CRS.
     """
 
     grids: tuple[int, ...] = (1, 2, 3, 4)
@@ -72,6 +74,8 @@ class PlanOptions:
     shifts: int = 2
     speed_kmh: float = DEFAULT_SPEED_KMH
     margin_m: float = DEFAULT_MARGIN_M
+    community_id: int | None = None
+    metric_crs: str | None = None
 
     def check(self) -> None:
         """Raise :class:`PlanError` for options that do not make sense."""

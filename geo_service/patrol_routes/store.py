@@ -39,10 +39,14 @@ DEFAULT_STARTS = (("白龙警务室", "police post"), ("白龙社区服务中心
 HOTSPOT_DAYS = 365.0
 
 
-def _grid_filter(options: PlanOptions) -> tuple[str, dict[str, Any]]:
+def _grid_filter(options: PlanOptions, alias: str) -> tuple[str, dict[str, Any]]:
+    where, params = "", {}
+    if options.community_id is not None:
+        where, params = f" AND {alias}.community_id = :c", {"c": options.community_id}
     if not options.grids:
-        return "", {}
-    return " AND g.number = ANY(:grids)", {"grids": [int(n) for n in options.grids]}
+        return where, params
+    return where + " AND g.number = ANY(:grids)", {**params,
+                                                   "grids": [int(n) for n in options.grids]}
 
 
 def named_start(conn: Connection) -> dict[str, Any] | None:
@@ -59,14 +63,15 @@ def named_start(conn: Connection) -> dict[str, Any] | None:
 def default_start(conn: Connection, options: PlanOptions) -> tuple[Point, str]:
     """The police post (or community centre) when it lies in or near the chosen grids, else
     the middle of the chosen grids (snapped to the nearest street when planning)."""
-    area = ("(SELECT ST_Union(geom) FROM grids WHERE number = ANY(:grids))" if options.grids
-            else "(SELECT ST_Union(geom) FROM grids)")
+    mine = "(CAST(:c AS integer) IS NULL OR community_id = :c)"
+    area = (f"(SELECT ST_Union(geom) FROM grids WHERE number = ANY(:grids) AND {mine})"
+            if options.grids else f"(SELECT ST_Union(geom) FROM grids WHERE {mine})")
     params: dict[str, Any] = {"grids": [int(n) for n in options.grids],
-                              "margin": max(options.margin_m, 100.0)}
+                              "margin": max(options.margin_m, 100.0), "c": options.community_id}
     for name, what in DEFAULT_STARTS:
         row = conn.execute(text(
             f"SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM buildings "
-            f"WHERE name = :name ORDER BY id LIMIT 1) b "
+            f"WHERE name = :name AND {mine} ORDER BY id LIMIT 1) b "
             f"WHERE {area} IS NULL OR ST_DWithin(p::geography, {area}::geography, :margin)"),
             {**params, "name": name}).first()
         if row is not None:
@@ -75,7 +80,7 @@ def default_start(conn: Connection, options: PlanOptions) -> tuple[Point, str]:
                        params).first()
     if row is None or row[0] is None:
         row = conn.execute(text("SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(ST_Collect("
-                                "geom)) AS c FROM streets) x")).first()
+                                f"geom)) AS c FROM streets WHERE {mine}) x"), params).first()
     if row is None or row[0] is None:
         raise PlanError("no_streets", "no streets are loaded")
     return Point(float(row[0]), float(row[1])), "centre of the chosen grids (中心路口)"
@@ -87,18 +92,20 @@ def read_inputs(conn: Connection, options: PlanOptions) -> PlanInputs:
     options.check()
     grids = [int(n) for n in options.grids]
     if grids:
-        unknown = missing_grids(conn, grids)
+        unknown = missing_grids(conn, grids, options.community_id)
         if unknown:
             raise PlanError("unknown_grid", f"no grid numbered {', '.join(map(str, unknown))}",
                             grids=unknown)
-    graph = load_network(conn, grids or None, options.margin_m)
+    graph = load_network(conn, grids or None, options.margin_m,
+                         community_id=options.community_id,
+                         **({"crs": options.metric_crs} if options.metric_crs else {}))
     if graph.number_of_edges() == 0:
         raise PlanError("no_streets", "there are no walkable streets in the chosen grids")
     if options.start is not None:
         start, label, default = Point(*options.start), "given start", False
     else:
         (start, label), default = default_start(conn, options), True
-    where, params = _grid_filter(options)
+    where, params = _grid_filter(options, "h")
     hazards = [
         Place("hazard", int(r["id"]), r["source_id"] or f"#{r['id']}", r["description"],
               shapely.from_wkb(bytes(r["wkb"])))
@@ -107,6 +114,7 @@ def read_inputs(conn: Connection, options: PlanOptions) -> PlanInputs:
             "ST_AsBinary(ST_PointOnSurface(h.geom)) AS wkb FROM hazards h "
             f"LEFT JOIN grids g ON g.id = h.grid_id WHERE h.status <> 'closed'{where} "
             "ORDER BY h.id"), params).mappings()]
+    where, params = _grid_filter(options, "l")
     lights = [
         Place("light", int(r["id"]), r["source_id"] or f"#{r['id']}", None,
               shapely.from_wkb(bytes(r["wkb"])))
@@ -139,11 +147,12 @@ def save_plan(conn: Connection, plan: Plan, created_by: str | None = None) -> in
              "times": int(r.times), "length_m": float(r.length_m)}
             for r in plan.coverage.itertuples()]
     row = conn.execute(text(
-        "INSERT INTO patrol_plans (kind, params, summary, created_by) "
-        "VALUES (:kind, CAST(:params AS jsonb), CAST(:summary AS jsonb), :by) "
+        "INSERT INTO patrol_plans (kind, params, summary, created_by, community_id) "
+        "VALUES (:kind, CAST(:params AS jsonb), CAST(:summary AS jsonb), :by, :c) "
         "RETURNING id, created_at"),
         {"kind": plan.kind, "params": json.dumps(plan.options.to_json()),
-         "summary": json.dumps(summary, ensure_ascii=False), "by": created_by}).one()
+         "summary": json.dumps(summary, ensure_ascii=False), "by": created_by,
+         "c": plan.options.community_id}).one()
     plan.id, plan.created_at = int(row[0]), row[1]
     for route in plan.routes:
         route_id = conn.execute(text(

@@ -23,6 +23,7 @@ from geo_service.analysis.lighting import (
     light_coverage,
     tag_agreement,
 )
+from geo_service.analysis.lit_evidence import lit_lengths
 from geo_service.planning.layers import Layers, inventory_complete, open_hazard_counts
 
 Kind = Literal["lighting", "cameras"]
@@ -122,12 +123,20 @@ def grid_summary(state: CoverageState, layers: Layers) -> pd.DataFrame:
     """Per grid number: street metres, covered and uncovered metres, share, gap metres by kind.
 
     Lighting columns: ``length_m``, ``lit_m``, ``unlit_m``, ``share_lit``, ``dark_m``,
-    ``unknown_m``, ``gaps``, ``open_hazards``. Cameras: ``seen_m``, ``unseen_m``,
-    ``share_seen``, ``unseen_gap_m`` (unseen near camera data), ``unknown_m``, ``gaps``,
-    ``open_hazards``. Streets outside every grid are summed under grid 0.
+    ``unknown_m``, ``gaps``, ``open_hazards``, then ``tag_lit_m`` + ``model_lit_m`` (= ``lit_m``:
+    lit by a trusted ``lit=yes`` tag, as the gap list counts it, else by the lamp model),
+    ``model_confirmed_m`` and ``share_model`` (what the lamp model alone finds lit).
+    Cameras: ``seen_m``, ``unseen_m``, ``share_seen``, ``unseen_gap_m`` (unseen near camera
+    data), ``unknown_m``, ``gaps``, ``open_hazards``.
+    Streets outside every grid are summed under grid 0.
     """
     numbers = layers.number_of()
-    grids = state.coverage.grids.copy()
+    lighting = state.kind == "lighting"
+    if lighting:
+        grids = (lit_lengths(state.coverage, trust_lit_tag=state.gap_params.trust_lit_tag)
+                 .groupby("grid_id", dropna=False, sort=True).sum().reset_index())
+    else:
+        grids = state.coverage.grids.copy()
     grids.insert(0, "grid", [int(numbers.get(g, 0)) if pd.notna(g) else 0
                              for g in grids["grid_id"]])
     grids = grids.drop(columns="grid_id").groupby("grid").sum(numeric_only=True)
@@ -135,6 +144,8 @@ def grid_summary(state: CoverageState, layers: Layers) -> pd.DataFrame:
                          else ("seen_m", "unseen_m", "share_seen"))
     with np.errstate(invalid="ignore", divide="ignore"):
         grids[share] = grids[done] / grids["length_m"]
+        if lighting:
+            grids["share_model"] = grids["model_confirmed_m"] / grids["length_m"]
     gaps = state.gaps.assign(grid=state.gaps["grid"].fillna(0).astype(int))
     by_kind = gaps.groupby(["grid", "kind"])["length_m"].sum().unstack(fill_value=0.0)
     main_kind = "dark" if state.kind == "lighting" else "unseen"
@@ -145,8 +156,9 @@ def grid_summary(state: CoverageState, layers: Layers) -> pd.DataFrame:
     grids["gaps"] = gaps.groupby("grid").size().reindex(grids.index, fill_value=0)
     hazards = open_hazard_counts(layers.hazards, layers.grids)
     grids["open_hazards"] = hazards.reindex(grids.index, fill_value=0).astype(int)
+    extra = ["tag_lit_m", "model_lit_m", "model_confirmed_m", "share_model"] if lighting else []
     return grids[["length_m", done, left, share, main_col, "unknown_m", "gaps",
-                  "open_hazards"]].reset_index()
+                  "open_hazards", *extra]].reset_index()
 
 
 def agreement(state: CoverageState) -> pd.DataFrame | None:

@@ -83,11 +83,15 @@ def _version(conn: Connection) -> tuple[str, str]:
 
 
 def _layers(conn: Connection, grids: Sequence[int] | None, metric_crs: str | None,
-            by_id: bool = False, cache: bool = True) -> Layers:
+            by_id: bool = False, cache: bool = True, community_id: int | None = None) -> Layers:
+    def make() -> Layers:
+        return read_layers(conn, grids, metric_crs=metric_crs, by_id=by_id,
+                           community_id=community_id)
+
     if not cache:
-        return read_layers(conn, grids, metric_crs=metric_crs, by_id=by_id)
-    key = ("layers", _version(conn), _grids_key(grids), metric_crs, by_id)
-    return CACHE.get(key, lambda: read_layers(conn, grids, metric_crs=metric_crs, by_id=by_id))
+        return make()
+    key = ("layers", _version(conn), _grids_key(grids), metric_crs, by_id, community_id)
+    return CACHE.get(key, make)
 
 
 def layers_for(conn_or_engine: Connection | Engine, grids: Sequence[int] | None = None, *,
@@ -136,11 +140,12 @@ def _kind(kind: str) -> str:
 def gap_report(conn_or_engine: Connection | Engine, kind: str,
                grids: Sequence[int] | None = None, *, metric_crs: str | None = None,
                complete: bool | None = None, by_id: bool = False,
-               cache: bool = True) -> GapReport:
-    """Gaps of ``kind`` ("lighting" or "cameras") in the grids (numbers), with summaries."""
+               cache: bool = True, community_id: int | None = None) -> GapReport:
+    """Gaps of ``kind`` ("lighting" or "cameras") in the grids (numbers) of the community
+    (``None``: every stored street), with summaries."""
     kind = _kind(kind)
     with connection_of(conn_or_engine) as conn:
-        layers = _layers(conn, grids, metric_crs, by_id, cache)
+        layers = _layers(conn, grids, metric_crs, by_id, cache, community_id)
 
         def make() -> GapReport:
             state = state_for(layers, kind, complete=complete)
@@ -148,7 +153,8 @@ def gap_report(conn_or_engine: Connection | Engine, kind: str,
 
         if not cache:
             return make()
-        key = ("gaps", _version(conn), kind, _grids_key(grids), metric_crs, complete, by_id)
+        key = ("gaps", _version(conn), kind, _grids_key(grids), metric_crs, complete, by_id,
+               community_id)
         return CACHE.get(key, make)
 
 
@@ -234,15 +240,16 @@ def _empty(columns: list[str]) -> gpd.GeoDataFrame:
 def placement_model(conn_or_engine: Connection | Engine, asset: str,
                     grids: Sequence[int] | None = None, *, metric_crs: str | None = None,
                     complete: bool | None = None, include_unknown: bool = False,
-                    costs: CandidateCosts = DEFAULT_COSTS, cache: bool = True
-                    ) -> PlacementModel:
-    """The coverage matrix for new lights or cameras in the grids (cached per data version)."""
+                    costs: CandidateCosts = DEFAULT_COSTS, cache: bool = True,
+                    community_id: int | None = None) -> PlacementModel:
+    """The coverage matrix for new lights or cameras in the grids of the community (cached
+    per data version)."""
     asset = ASSETS.get(asset, asset)
     if asset not in ("light", "camera"):
         raise PlanningError("bad_asset", f"unknown asset {asset!r}; use lights or cameras")
     kind = "lighting" if asset == "light" else "cameras"
     with connection_of(conn_or_engine) as conn:
-        layers = _layers(conn, grids, metric_crs, cache=cache)
+        layers = _layers(conn, grids, metric_crs, cache=cache, community_id=community_id)
 
         def make() -> PlacementModel:
             state = state_for(layers, kind, complete=complete)
@@ -254,7 +261,7 @@ def placement_model(conn_or_engine: Connection | Engine, asset: str,
         if not cache:
             return make()
         key = ("model", _version(conn), asset, _grids_key(grids), metric_crs, complete,
-               include_unknown, costs)
+               include_unknown, costs, community_id)
         return CACHE.get(key, make)
 
 
@@ -262,11 +269,11 @@ def place(conn_or_engine: Connection | Engine, asset: str, question: Question,
           grids: Sequence[int] | None = None, *, metric_crs: str | None = None,
           complete: bool | None = None, include_unknown: bool = False,
           costs: CandidateCosts = DEFAULT_COSTS, options: SolverOptions | None = None,
-          cache: bool = True) -> PlanResult:
+          cache: bool = True, community_id: int | None = None) -> PlanResult:
     """Where the next lights (cameras) go: sites, stretches, before/after per grid, totals."""
     model = placement_model(conn_or_engine, asset, grids, metric_crs=metric_crs,
                             complete=complete, include_unknown=include_unknown, costs=costs,
-                            cache=cache)
+                            cache=cache, community_id=community_id)
     return answer(model, question, options)
 
 

@@ -62,13 +62,17 @@ def data_version(conn: Connection) -> str:
     return conn.execute(DATA_VERSION).scalar_one()
 
 
-def grid_ids(conn: Connection, numbers: Iterable[int] | None) -> list[int]:
-    """Database ids of the grids with these numbers; :class:`PlanningError` for unknown ones."""
+def grid_ids(conn: Connection, numbers: Iterable[int] | None,
+             community_id: int | None = None) -> list[int]:
+    """Database ids of the grids with these numbers (of the community, when given);
+    :class:`PlanningError` for unknown ones."""
     wanted = sorted({int(n) for n in numbers or ()})
     if not wanted:
         return []
-    found = dict(conn.execute(text("SELECT number, id FROM grids WHERE number = ANY(:n)"),
-                              {"n": wanted}).all())
+    found = dict(conn.execute(text(
+        "SELECT number, id FROM grids WHERE number = ANY(:n) "
+        "AND (CAST(:c AS integer) IS NULL OR community_id = :c)"),
+        {"n": wanted, "c": community_id}).all())
     missing = [n for n in wanted if n not in found]
     if missing:
         raise PlanningError("unknown_grid", f"no grid numbered {', '.join(map(str, missing))}",
@@ -85,8 +89,10 @@ def _read(conn: Connection, sql: str, params: dict[str, object]) -> gpd.GeoDataF
 
 def read_layers(conn: Connection, grids: Sequence[int] | None = None, *,
                 metric_crs: str | None = None, margin_m: float = MARGIN_M,
-                by_id: bool = False) -> Layers:
-    """Read the layers for the chosen grids (numbers; database ids with ``by_id``).
+                by_id: bool = False, community_id: int | None = None) -> Layers:
+    """Read the layers for the chosen grids (numbers; database ids with ``by_id``) of the
+    community (every stored street for ``None``). Lamps, cameras, buildings and hazards near
+    those streets are read whatever community they belong to: light crosses the border.
 
     Raises
     ------
@@ -94,19 +100,22 @@ def read_layers(conn: Connection, grids: Sequence[int] | None = None, *,
         ``unknown_grid`` for a number that names no grid, ``no_streets`` when the chosen grids
         hold no street.
     """
-    ids = sorted({int(g) for g in grids or ()}) if by_id else grid_ids(conn, grids)
-    where = "WHERE s.grid_id = ANY(:ids)" if ids else ""
+    ids = (sorted({int(g) for g in grids or ()}) if by_id
+           else grid_ids(conn, grids, community_id))
+    mine = "(CAST(:c AS integer) IS NULL OR s.community_id = :c)"
+    where = f"WHERE s.grid_id = ANY(:ids) AND {mine}" if ids else f"WHERE {mine}"
     streets = _read(conn, f"""
         SELECT s.id, s.source_id, s.name, s.street_class, s.lit, s.grid_id, g.number AS grid,
                s.geom
         FROM streets s LEFT JOIN grids g ON g.id = s.grid_id {where} ORDER BY s.id""",
-                    {"ids": ids})
+                    {"ids": ids, "c": community_id})
     if streets.empty:
         raise PlanningError("no_streets", "no streets in the chosen grids" if ids else
                             "no streets loaded; load some with: geo-service load streets FILE")
-    grid_where = "WHERE id = ANY(:ids)" if ids else ""
+    grid_where = ("WHERE id = ANY(:ids)" if ids else
+                  "WHERE CAST(:c AS integer) IS NULL OR community_id = :c")
     grid_frame = _read(conn, f"SELECT id, number, name, zone, geom FROM grids {grid_where} "
-                       "ORDER BY number", {"ids": ids})
+                       "ORDER BY number", {"ids": ids, "c": community_id})
     west, south, east, north = streets.total_bounds
     dlat = margin_m / 111_320.0
     dlon = dlat / max(math.cos(math.radians((south + north) / 2)), 0.01)
