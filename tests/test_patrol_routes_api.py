@@ -84,7 +84,7 @@ def test_api_plans_stores_and_serves_routes(sample_db: str, app, login_as) -> No
     described = public.get("/api/collections/routes").get_json()
     assert described["computed"] is True and described["plan"] == plan
     assert described["extent"]["spatial"]["bbox"]
-    items = public.get("/api/collections/routes/items?limit=1000").get_json()
+    items = patrol.get("/api/collections/routes/items?limit=1000").get_json()  # staff only
     kinds = [f["properties"]["kind"] for f in items["features"]]
     assert kinds.count("route") == 2 and kinds.count("stop") == len(stops)
     assert "note" not in items

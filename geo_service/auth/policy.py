@@ -103,6 +103,11 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("collections.collection", "GET"): READ,
     ("collections.items", "GET"): READ,
     ("collections.item", "GET"): READ,
+    # ... except the patrol routes (stops name buildings and problems): the rule of
+    # /api/routes. "<endpoint>/<collection id>" keys are asked by the view
+    # (may_read_collection): the refused get an empty collection saying why.
+    ("collections.items/routes", "GET"): PATROL_READ,
+    ("collections.item/routes", "GET"): PATROL_READ,
     # hazards over JSON: public fields to the public, more to staff in scope
     ("api_hazards.list_all", "GET"): READ,
     ("api_hazards.get_one", "GET"): READ,
@@ -208,6 +213,15 @@ def may_see_private(user: Any, hazard: Mapping[str, Any]) -> bool:
     if role in (GRID_WORKER, BUILDING_LEADER):
         return may_act_on(role, user, hazard) or hazard.get("reporter_user_id") == user.id
     return hazard.get("reporter_user_id") == user.id
+
+
+def may_read_collection(endpoint: str, collection_id: str, user: Any) -> bool:
+    """Whether ``user`` (None: the public) may read the features of a collection: the rule of
+    ``"<endpoint>/<collection id>"`` when the table has one, else the endpoint's."""
+    rule = POLICY.get((f"{endpoint}/{collection_id}", "GET"))
+    if rule is None:
+        rule, _ = rule_for(endpoint, "GET", warn=False)
+    return (PUBLIC if user is None else user.role) in rule.roles
 
 
 # -- who acts ----------------------------------------------------------------------------------
