@@ -97,8 +97,14 @@ def test_a_track_is_stored_for_its_uploader(sample_db: str, app: Flask) -> None:
 
     member = app.test_client()
     sign_in(member, make_user(app, "patrol", display_name="张建国"))
+    field = re.search(r'<input[^>]*id="pp-member"[^>]*>',
+                      member.get("/plan/patrol").get_data(as_text=True), re.S).group(0)
+    assert "readonly" in field and 'value="张建国"' in field  # the page says whose track
     assert upload(member, "李明") == "张建国"  # a member uploads only their own walks
     assert upload(member, "") == "张建国"
     lead = app.test_client()
     sign_in(lead, make_user(app, "community_admin", display_name="队长"))
+    field = re.search(r'<input[^>]*id="pp-member"[^>]*>',
+                      lead.get("/plan/patrol").get_data(as_text=True), re.S).group(0)
+    assert "readonly" not in field
     assert upload(lead, "李明") == "李明"  # the team's lead may upload for a member
