@@ -46,8 +46,10 @@ class Settings:
         Largest page of a feature collection (larger ``limit`` values are clamped); the hazard
         list's own cap (1000) applies when it is lower.
     trusted_proxies:
-        Reverse proxies in front of the service whose ``X-Forwarded-For`` entries are
-        trusted to name the client (0: the client is the TCP peer).
+        Reverse proxies in front of the service whose ``X-Forwarded-For``, ``-Proto``,
+        ``-Host`` and ``-Port`` entries are trusted (werkzeug's ProxyFix): they name the
+        client, and HTTPS at the proxy makes cookies ``Secure`` and sends HSTS (0: the
+        client is the TCP peer and forwarded headers are ignored).
     secret_key:
         Signs the session cookies (``GEO_SERVICE_SECRET_KEY``); when unset, a random key is
         generated once and kept in ``data_dir/secret_key`` (mode 0600).

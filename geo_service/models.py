@@ -281,12 +281,17 @@ class Hazard(Base):
             "'MULTILINESTRING','MULTIPOLYGON')",
             name="geom_kind",
         ),
+        # a retry key is unique per client (migration 0008)
+        UniqueConstraint("idempotency_client", "idempotency_key",
+                         name="uq_hazards_idempotency_client_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int | None] = community_column()
     source_id: Mapped[str | None] = mapped_column(String(100), unique=True)
-    idempotency_key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
+    idempotency_client: Mapped[str] = mapped_column(String(200), server_default="")
+    idempotency_digest: Mapped[str | None] = mapped_column(String(64))  # SHA-256 of the body
     category: Mapped[str] = mapped_column(String(32))
     description: Mapped[str | None] = mapped_column(Text)
     severity: Mapped[str] = mapped_column(String(16), server_default=Severity.MEDIUM.value)

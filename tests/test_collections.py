@@ -289,3 +289,33 @@ def test_an_empty_database_answers_empty_collections(client: FlaskClient) -> Non
         page = get_json(client, f"/api/collections/{cid}/items?bbox=106.8,27.5,106.9,27.6")
         assert page["features"] == [] and page["numberMatched"] == 0, cid
     assert client.get("/map").status_code == 200
+
+
+def test_the_routes_collection_follows_the_policy_of_api_routes(
+    sample_db: str, app, client: FlaskClient, login_as  # noqa: ANN001
+) -> None:
+    """One policy table decides /api/routes and the routes collection: the public and
+    residents get an empty collection saying why (no route, no stop text), staff the plan."""
+    from geo_service.auth import policy
+
+    patrol = login_as("patrol")
+    made = patrol.post("/api/routes", json={"grids": [3], "teams": 1, "points": "hazards"})
+    assert made.status_code == 201, made.get_data(as_text=True)[:300]
+    stop_texts = [f["properties"].get("detail") for f in made.get_json()["features"]
+                  if f["properties"]["kind"] == "stop" and f["properties"].get("detail")]
+    assert stop_texts, "the plan's stops describe problems"
+    staff = get_json(patrol, "/api/collections/routes/items?limit=1000")
+    assert staff["numberMatched"] > 0 and "note" not in staff
+    for reader in (client, login_as("resident")):
+        assert reader.get("/api/routes").status_code in (401, 403)
+        answer = reader.get("/api/collections/routes/items?limit=1000")
+        assert answer.status_code == 200
+        page = answer.get_json()
+        assert page["features"] == [] and page["numberMatched"] == 0 and page["note"]
+        for text_of_a_stop in stop_texts:
+            assert text_of_a_stop.encode() not in answer.data
+        some = staff["features"][0]["id"]
+        assert reader.get(f"/api/collections/routes/items/{some}").status_code == 404
+    assert get_json(patrol, f"/api/collections/routes/items/{staff['features'][0]['id']}")
+    staff_only, _ = policy.rule_for("api_routes.list_plans", "GET")
+    assert policy.POLICY[("collections.items/routes", "GET")] is staff_only

@@ -54,9 +54,14 @@ def test_locations() -> None:
 
 def test_report_values() -> None:
     rep = parse_report({"lat": 27.5, "lon": 106.8, "category": "other", "severity": "urgent",
-                        "description": "  a\x00b  ", "confirm_duplicate": "on",
-                        "light_id": "7"})
+                        "description": "  ab  ", "confirm_duplicate": "on",
+                        "light_id": "7", "actor": "somebody else"}, actor="金燕")
     assert rep.description == "ab" and rep.confirm_duplicate is True and rep.light_id == 7
+    assert rep.actor == "金燕"  # who reports is never a field
+    for bad in ("a\x00b", "a\ud800b"):  # text PostgreSQL cannot store: a 400 naming the field
+        with pytest.raises(InvalidInput) as refused:
+            parse_report({"lat": 27.5, "lon": 106.8, "category": "other", "description": bad})
+        assert (refused.value.field, refused.value.malformed) == ("description", True)
     assert rep.severity == "urgent"
     assert parse_report({"light_id": 3}).category is None  # filled from the asset later
     with pytest.raises(InvalidInput) as missing:
@@ -65,7 +70,9 @@ def test_report_values() -> None:
 
 
 def test_event_values() -> None:
-    event = parse_event({"action": "revisit", "satisfaction": "4", "actor": " 金燕 "})
-    assert (event.satisfaction, event.actor) == (4, "金燕")
+    event = parse_event({"action": "revisit", "satisfaction": "4", "actor": "秘书"},
+                        actor="金燕")
+    assert (event.satisfaction, event.actor) == (4, "金燕")  # the body's actor is ignored
+    assert parse_event({"action": "start", "actor": "秘书"}).actor is None
     with pytest.raises(InvalidInput):
         parse_event({"action": "revisit", "satisfaction": 4.5})

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from geo_service.hazards import service
-from geo_service.hazards.errors import InvalidInput, NotFound, TransitionRefused
+from geo_service.hazards.errors import InvalidInput, KeyReused, NotFound, TransitionRefused
 from geo_service.hazards.inputs import (
     EventRequest,
     HazardFilter,
@@ -34,11 +34,12 @@ def offset(point: tuple[float, float], metres: float, azimuth: float = 90.0
     return lon, lat
 
 
-def report(point: tuple[float, float] = ORIGIN, **fields: object):  # noqa: ANN201
-    """A checked report at ``point``."""
+def report(point: tuple[float, float] = ORIGIN, *, actor: str | None = None,  # noqa: ANN201
+           **fields: object):
+    """A checked report at ``point`` by ``actor`` (who acts is never a field)."""
     data: dict[str, object] = {"lon": point[0], "lat": point[1], "category": "fire_risk",
                                "description": "楼道堆放杂物"} | fields
-    return parse_report(data)
+    return parse_report(data, actor=actor)
 
 
 def create(engine: Engine, rep, **kwargs: object) -> service.CreateResult:  # noqa: ANN001
@@ -172,8 +173,10 @@ def test_concurrent_events_are_serialised(engine: Engine) -> None:
 # -- idempotency and duplicates -------------------------------------------------------------------
 def test_same_key_twice_stores_once(engine: Engine) -> None:
     first = create(engine, report(idempotency_key="phone-42"))
-    again = create(engine, report(offset(ORIGIN, 300), idempotency_key="phone-42",
-                                  category="parking"))
+    again = create(engine, report(idempotency_key="phone-42"))
+    with pytest.raises(KeyReused):  # the same key with another body is refused
+        create(engine, report(offset(ORIGIN, 300), idempotency_key="phone-42",
+                              category="parking"))
     assert (first.outcome, again.outcome) == ("created", "replayed")
     assert again.hazard["id"] == first.hazard["id"]
     assert again.hazard["category"] == "fire_risk"
@@ -200,8 +203,11 @@ def test_twenty_concurrent_posts_same_key(engine: Engine, categories: list[str])
         t.start()
     for t in threads:
         t.join()
-    assert not failures
-    assert sorted(r.outcome for r in results) == ["created"] + ["replayed"] * 19
+    # the posts with the winner's body replay it; those with another body are refused
+    assert all(isinstance(f, KeyReused) for f in failures)
+    assert len(failures) == (0 if len(categories) == 1 else 10)
+    assert sorted(r.outcome for r in results) == ["created"] + ["replayed"] * (
+        19 - len(failures))
     assert len({r.hazard["id"] for r in results}) == 1
     assert count(engine, "SELECT count(*) FROM hazards") == 1
     assert count(engine, "SELECT count(*) FROM hazard_events") == 1

@@ -25,6 +25,7 @@ from urllib.parse import quote
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from helpers.accounts import make_user, sign_in
 from markupsafe import escape
 from sqlalchemy import Engine, text
 
@@ -113,19 +114,23 @@ def test_xss_in_every_text_field(app: Flask, staff_client: FlaskClient, engine: 
         hazard = created.get_json()
         assert hazard["description"] == x("description")
         ident = hazard["id"]
-        # the loop: assignee, note, actor, reason
+        # the loop: assignee, note, reason; the actor is the signed-in user (here with a
+        # hostile display name), never the body's "actor"
+        acting, paging = app.test_client(), app.test_client()
+        sign_in(acting, make_user(app, "community_admin", display_name=x("actor1")[:100]))
+        sign_in(paging, make_user(app, "community_admin", display_name=x("pageactor")[:100]))
         steps = [{"action": "assign", "assignee": x("assignee")[:100], "note": x("note"),
-                  "actor": x("actor1")[:100]},
-                 {"action": "escalate", "reason": x("reason"), "actor": x("actor2")[:100]}]
+                  "actor": x("fake1")[:100]},
+                 {"action": "escalate", "reason": x("reason"), "actor": x("fake2")[:100]}]
         for step in steps:
-            moved = staff_client.post(f"/api/hazards/{ident}/events", json=step)
+            moved = acting.post(f"/api/hazards/{ident}/events", json=step)
             assert moved.status_code == 201, moved.get_data(as_text=True)
             event = moved.get_json()["event"]
-            assert event["actor"] == step["actor"]
+            assert event["actor"] == x("actor1")[:100]
             assert (event["note"] or "") in (step.get("note", ""), step.get("reason", ""))
         # the hazard page's action forms
-        acted = staff_client.post(f"/hazards/{ident}/events", data={
-            "action": "start", "note": x("pagenote"), "actor": x("pageactor")[:100]})
+        acted = paging.post(f"/hazards/{ident}/events", data={
+            "action": "start", "note": x("pagenote"), "actor": x("fake3")[:100]})
         assert acted.status_code == 303, acted.get_data(as_text=True)[:300]
         # Open311: description, address, names, email, phone; media_url must be http(s)
         o311 = {"service_code": "fire_risk", "lat": str(point["lat"] + 0.0004),
@@ -159,8 +164,8 @@ def test_xss_in_every_text_field(app: Flask, staff_client: FlaskClient, engine: 
             assert tuple(row) == (x("description"), x("name")[:100], x("contact")[:100])
             notes = conn.execute(text("SELECT actor, note, extra FROM hazard_events WHERE "
                                       "hazard_id = :id ORDER BY id"), {"id": ident}).all()
-            assert [n.actor for n in notes] == [x("actor")[:100], x("actor1")[:100],
-                                                x("actor2")[:100], x("pageactor")[:100]]
+            assert [n.actor for n in notes] == ["public", x("actor1")[:100],
+                                                x("actor1")[:100], x("pageactor")[:100]]
             assert notes[3].note == x("pagenote")
             assert notes[1].note == x("note") and notes[1].extra["assignee"] == x("assignee")[:100]
             assert notes[2].extra["reason"] == x("reason")

@@ -280,7 +280,7 @@ def test_the_loop_to_closed_on_the_hazard_page(app: Flask, engine: Engine, live_
 
     steps = [
         ("escalate", {"#reason": "整栋楼外墙，需网格协调"}, "reported", "grid"),
-        ("assign", {"#assignee-assign": "金燕", "#actor-assign": "网格长"}, "assigned", "grid"),
+        ("assign", {"#assignee-assign": "金燕"}, "assigned", "grid"),
         ("start", {"#note-start": "已拉警戒线"}, "in_progress", "grid"),
         ("escalate", {"#reason": "需要社区出资维修"}, "in_progress", "community"),
         ("resolve", {}, "resolved", "community"),

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import gpxpy
 import pyogrio
+from helpers.accounts import make_user, sign_in
 from sqlalchemy import text
 
 from geo_service.db.engine import engine_for
@@ -56,7 +57,8 @@ def test_api_plans_stores_and_serves_routes(sample_db: str, app, login_as) -> No
     public = app.test_client()
     empty = public.get("/api/collections/routes").get_json()
     assert empty["computed"] is False
-    patrol = login_as("patrol")
+    patrol = app.test_client()  # a member of the patrol team, under their roster name
+    sign_in(patrol, make_user(app, "patrol", display_name="张建国"))
     answer = patrol.post("/api/routes", json={"grids": [1, 2, 3, 4], "teams": 2})
     assert answer.status_code == 201, answer.get_data(as_text=True)[:500]
     data = answer.get_json()
@@ -82,7 +84,7 @@ def test_api_plans_stores_and_serves_routes(sample_db: str, app, login_as) -> No
     described = public.get("/api/collections/routes").get_json()
     assert described["computed"] is True and described["plan"] == plan
     assert described["extent"]["spatial"]["bbox"]
-    items = public.get("/api/collections/routes/items?limit=1000").get_json()
+    items = patrol.get("/api/collections/routes/items?limit=1000").get_json()  # staff only
     kinds = [f["properties"]["kind"] for f in items["features"]]
     assert kinds.count("route") == 2 and kinds.count("stop") == len(stops)
     assert "note" not in items

@@ -56,6 +56,9 @@ HAZARD_ACTORS = frozenset({BUILDING_LEADER, GRID_WORKER, COMMUNITY_ADMIN, SUBDIS
 PLANNERS = frozenset({COMMUNITY_ADMIN, SUBDISTRICT})
 PATROL_TEAM = frozenset({PATROL, GRID_WORKER, COMMUNITY_ADMIN})
 ADMINS = frozenset({COMMUNITY_ADMIN})
+# Who may upload a track for another patrol member (there is no patrol-leader role: the
+# community admin leads the patrol team); the others upload their own.
+TRACK_LEADS = frozenset({COMMUNITY_ADMIN})
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -100,6 +103,11 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("collections.collection", "GET"): READ,
     ("collections.items", "GET"): READ,
     ("collections.item", "GET"): READ,
+    # ... except the patrol routes (stops name buildings and problems): the rule of
+    # /api/routes. "<endpoint>/<collection id>" keys are asked by the view
+    # (may_read_collection): the refused get an empty collection saying why.
+    ("collections.items/routes", "GET"): PATROL_READ,
+    ("collections.item/routes", "GET"): PATROL_READ,
     # hazards over JSON: public fields to the public, more to staff in scope
     ("api_hazards.list_all", "GET"): READ,
     ("api_hazards.get_one", "GET"): READ,
@@ -205,6 +213,29 @@ def may_see_private(user: Any, hazard: Mapping[str, Any]) -> bool:
     if role in (GRID_WORKER, BUILDING_LEADER):
         return may_act_on(role, user, hazard) or hazard.get("reporter_user_id") == user.id
     return hazard.get("reporter_user_id") == user.id
+
+
+def may_read_collection(endpoint: str, collection_id: str, user: Any) -> bool:
+    """Whether ``user`` (None: the public) may read the features of a collection: the rule of
+    ``"<endpoint>/<collection id>"`` when the table has one, else the endpoint's."""
+    rule = POLICY.get((f"{endpoint}/{collection_id}", "GET"))
+    if rule is None:
+        rule, _ = rule_for(endpoint, "GET", warn=False)
+    return (PUBLIC if user is None else user.role) in rule.roles
+
+
+# -- who acts ----------------------------------------------------------------------------------
+def actor_of(user: Any) -> str:
+    """The name an action is recorded under: the signed-in user's (display name, else
+    username), :data:`PUBLIC` without an account. A request never names it: an ``actor``
+    field in a body or form is ignored everywhere (the API, the pages, Open311)."""
+    return PUBLIC if user is None else str(user.name)
+
+
+def may_upload_for_others(user: Any) -> bool:
+    """Whether ``user`` may upload a GPS track for another roster member (patrol leads);
+    everybody else's track is stored for themselves."""
+    return user is not None and user.role in TRACK_LEADS
 
 
 @dataclass(frozen=True)

@@ -72,3 +72,12 @@ class PhotoRefused(HazardError):
             self.http_status = 413
         super().__init__(key, details={"field": "photo"}, **params)
         self.field = "photo"
+
+
+class KeyReused(InvalidInput):
+    """An idempotency key this client already used for a report with another body (422)."""
+
+    code = "idempotency_key_reused"
+
+    def __init__(self) -> None:
+        super().__init__("idempotency_key", "hz.key_reused")

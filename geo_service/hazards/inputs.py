@@ -3,10 +3,14 @@
 Every problem raises :class:`~geo_service.hazards.errors.InvalidInput` naming the field, so
 no malformed value reaches the database. Form fields arrive as strings, JSON values with their
 own types; both are accepted where the meaning is clear (``"4"`` and ``4`` for a number).
+Text PostgreSQL cannot store (NUL, a lone UTF-16 surrogate such as ``"\\ud800"`` in JSON) is
+refused by :func:`refuse_unstorable_text`, which every way in (JSON API, Open311, the pages)
+runs over the whole request before anything else.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Mapping
@@ -56,6 +60,8 @@ class HazardReport:
     actor: str | None = None
     channel: str = "api"
     extra: dict[str, Any] = field(default_factory=dict)
+    client: str = ""  # whose idempotency key it is: user:<id>, token:<id>, addr:<address>
+    digest: str | None = None  # SHA-256 of the body (:func:`body_digest`)
 
 
 @dataclass(frozen=True)
@@ -89,10 +95,43 @@ class HazardFilter:
     bbox: tuple[float, float, float, float] | None = None
 
 
+# -- text that cannot be stored ----------------------------------------------------------------
+def unstorable(value: str) -> bool:
+    """Whether ``value`` holds NUL or a lone surrogate (neither fits in PostgreSQL text)."""
+    return "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value)
+
+
+def refuse_unstorable_text(data: Any, field: str = "body") -> None:
+    """Walk a request's fields (nested lists and objects too) and raise a 400
+    :class:`InvalidInput` naming the top-level field whose text holds NUL or a lone surrogate
+    (``body`` when it is a field name itself)."""
+    if isinstance(data, str):
+        if unstorable(data):
+            raise InvalidInput(field, "hz.bad_text", malformed=True)
+    elif isinstance(data, Mapping):
+        for key, value in data.items():
+            if isinstance(key, str) and unstorable(key):
+                raise InvalidInput(field, "hz.bad_text", malformed=True)
+            refuse_unstorable_text(value, str(key) if field == "body" else field)
+    elif isinstance(data, list | tuple):
+        for item in data:
+            refuse_unstorable_text(item, field)
+
+
+def to_page(value: Any, name: str = "page", *, high: int = INT_MAX) -> int | None:
+    """A page, offset or limit number of a query string: a whole number in ``[1, high]``
+    (or ``[0, high]`` for ``offset``); anything else is a 400 naming it."""
+    try:
+        return to_int(value, name, low=0 if name == "offset" else 1, high=high)
+    except InvalidInput as error:
+        params = {k: v for k, v in error.params.items() if k != "field"}
+        raise InvalidInput(name, error.key, malformed=True, **params) from None
+
+
 # -- single values ----------------------------------------------------------------------------
 def text(data: Mapping[str, Any], name: str, *, limit: int = MAX_NAME,
          required: bool = False) -> str | None:
-    """A text field, stripped; blank means absent. NUL characters are dropped."""
+    """A text field, stripped; blank means absent; NUL or a lone surrogate is a 400."""
     value = data.get(name)
     if value is None:
         if required:
@@ -100,7 +139,8 @@ def text(data: Mapping[str, Any], name: str, *, limit: int = MAX_NAME,
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise InvalidInput(name, "hz.not_text")
-    value = str(value).replace("\x00", "").strip()
+    refuse_unstorable_text(str(value), name)
+    value = str(value).strip()
     if not value:
         if required:
             raise InvalidInput(name, "hz.blank")
@@ -278,9 +318,28 @@ def location(data: Mapping[str, Any]) -> BaseGeometry | None:
 
 
 # -- whole requests ------------------------------------------------------------------------------
+NOT_IN_DIGEST = frozenset({"idempotency_key", "csrf_token"})
+
+
+def body_digest(data: Mapping[str, Any], extra: Mapping[str, Any] | None = None,
+                photo: bytes | None = None) -> str:
+    """SHA-256 (hex) of a report's fields as sent (key order and JSON spacing aside; the
+    idempotency key and CSRF token left out), its extra fields and its photo's bytes."""
+    fields = {k: v for k, v in data.items() if k not in NOT_IN_DIGEST}
+    canonical = json.dumps([fields, dict(extra or {})], sort_keys=True, ensure_ascii=True,
+                           separators=(",", ":"), default=str)
+    digest = hashlib.sha256(canonical.encode("ascii"))
+    if photo:
+        digest.update(hashlib.sha256(photo).digest())
+    return digest.hexdigest()
+
+
 def parse_report(data: Mapping[str, Any], *, idempotency_key: str | None = None,
-                 channel: str = "api", extra: dict[str, Any] | None = None) -> HazardReport:
-    """Check a report. A location is needed unless a light or camera is named."""
+                 channel: str = "api", extra: dict[str, Any] | None = None,
+                 actor: str | None = None, client: str = "") -> HazardReport:
+    """Check a report. A location is needed unless a light or camera is named. ``actor``
+    (who reports, :func:`geo_service.auth.policy.actor_of`) never comes from ``data``;
+    ``client`` scopes the idempotency key."""
     light_id = integer(data, "light_id")
     camera_id = integer(data, "camera_id")
     geom = location(data)
@@ -303,14 +362,17 @@ def parse_report(data: Mapping[str, Any], *, idempotency_key: str | None = None,
         camera_id=camera_id,
         idempotency_key=text({"idempotency_key": key}, "idempotency_key"),
         confirm_duplicate=boolean(data, "confirm_duplicate"),
-        actor=text(data, "actor"),
+        actor=actor,
         channel=channel,
         extra=dict(extra or {}),
+        client=client,
+        digest=body_digest(data, extra),
     )
 
 
-def parse_event(data: Mapping[str, Any]) -> EventRequest:
-    """Check an event request's values (the lifecycle checks whether it is allowed)."""
+def parse_event(data: Mapping[str, Any], *, actor: str | None = None) -> EventRequest:
+    """Check an event request's values (the lifecycle checks whether it is allowed); ``actor``
+    is who acts (:func:`geo_service.auth.policy.actor_of`), never a field of ``data``."""
     action = data.get("action")
     if action in (None, ""):
         raise InvalidInput("action", "hz.required")
@@ -321,7 +383,7 @@ def parse_event(data: Mapping[str, Any]) -> EventRequest:
     status = data.get("status")
     return EventRequest(
         action=action.strip(),
-        actor=text(data, "actor"),
+        actor=actor,
         note=text(data, "note", limit=MAX_NOTE),
         assignee=text(data, "assignee"),
         level=None if level in (None, "") else choice(level, "level", Level),

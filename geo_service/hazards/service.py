@@ -9,6 +9,7 @@ Times are timezone-aware; ``now`` may be passed for tests and replays.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import IO, Any
@@ -19,7 +20,7 @@ from sqlalchemy import Connection, Engine
 
 from geo_service.config import Settings
 from geo_service.hazards import lifecycle, store
-from geo_service.hazards.errors import InvalidInput, NotFound
+from geo_service.hazards.errors import InvalidInput, KeyReused, NotFound
 from geo_service.hazards.inputs import EventRequest, HazardFilter, HazardReport
 from geo_service.hazards.messages import Word
 from geo_service.hazards.records import (  # noqa: F401 - the service's reading API
@@ -96,12 +97,26 @@ def resolve_assets(conn: Connection, report: HazardReport) -> tuple[BaseGeometry
     return geom, category
 
 
+def replay(conn: Connection, report: HazardReport, *, now: datetime) -> CreateResult | None:
+    """The hazard this client stored under the report's idempotency key (``replayed``), None
+    when there is none; :class:`KeyReused` (422) when that report had another body."""
+    known = find_by_key(conn, report.client, report.idempotency_key or "")
+    if known is None:
+        return None
+    hazard_id, digest = known
+    if digest is not None and report.digest is not None and digest != report.digest:
+        raise KeyReused()
+    return CreateResult("replayed", get_hazard(conn, hazard_id, now=now))
+
+
 def create_hazard(conn: Connection, report: HazardReport, *,
                   now: datetime | None = None) -> CreateResult:
     """Store a new hazard with its 'report' event, unless it is a replay or a likely duplicate.
 
-    The same idempotency key returns the stored hazard (``replayed``) and never a second row,
-    even under concurrent posts (unique key + ``ON CONFLICT DO NOTHING``). An open hazard of the
+    The same idempotency key from the same client (``report.client``) with the same body
+    returns the stored hazard (``replayed``) and never a second row, even under concurrent
+    posts (unique client + key, ``ON CONFLICT DO NOTHING``); with another body it raises
+    :class:`KeyReused`; another client's key is its own. An open hazard of the
     same category within 25 m makes the outcome ``duplicate`` and stores nothing, unless
     ``report.confirm_duplicate``. Sets grid (most overlap), building (containing or nearest
     within 10 m) and due time; marks a named light or camera broken.
@@ -110,16 +125,15 @@ def create_hazard(conn: Connection, report: HazardReport, *,
     geom, category = resolve_assets(conn, report)
     # One report per category at a time: the duplicate check then sees every earlier report.
     store.lock_category(conn, category)
-    if report.idempotency_key is not None:
-        known = find_by_key(conn, report.idempotency_key)
-        if known is not None:
-            return CreateResult("replayed", get_hazard(conn, known, now=now))
+    if report.idempotency_key is not None and (known := replay(conn, report, now=now)):
+        return known
     if not report.confirm_duplicate:
         duplicates = likely_duplicates(conn, geom, category, now=now)
         if duplicates:
             return CreateResult("duplicate", None, duplicates)
     hazard_id = store.insert_hazard(conn, {
-            "geom": ewkt(geom), "key": report.idempotency_key, "category": category,
+            "geom": ewkt(geom), "key": report.idempotency_key, "client": report.client,
+            "digest": report.digest, "category": category,
             "description": report.description, "severity": report.severity,
             "status": HazardStatus.REPORTED.value, "level": Level.BUILDING.value,
             "reporter_name": report.reporter_name, "reporter_contact": report.reporter_contact,
@@ -128,10 +142,10 @@ def create_hazard(conn: Connection, report: HazardReport, *,
             "channel": report.channel, "deg": degrees_for(geom, BUILDING_RADIUS_M),
             "building_m": BUILDING_RADIUS_M})
     if hazard_id is None:  # a concurrent post with the same key won
-        known = find_by_key(conn, report.idempotency_key or "")
+        known = replay(conn, report, now=now)
         if known is None:
             raise RuntimeError("idempotency conflict without a stored hazard")
-        return CreateResult("replayed", get_hazard(conn, known, now=now))
+        return known
     append_event(conn, hazard_id, now=now, actor=report.actor, action=lifecycle.Action.REPORT,
                  from_status=None, to_status=HazardStatus.REPORTED.value, from_level=None,
                  to_level=Level.BUILDING.value, note=None, satisfaction=None,
@@ -221,7 +235,9 @@ def submit_report(engine: Engine, report: HazardReport, *, settings: Settings,
             content = photos.read_limited(upload.stream, limit)
             if content or upload.filename:  # a form's empty file field means no photo
                 stored = photos.save(content, photos.check(content, limit), folder)
-                report = replace(report, photo=stored)
+                report = replace(report, photo=stored, digest=hashlib.sha256(
+                    (report.digest or "").encode() + hashlib.sha256(content).digest())
+                    .hexdigest())
         with engine.begin() as conn:
             result = create_hazard(conn, report)
             if result.outcome == "created":

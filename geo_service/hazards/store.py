@@ -171,11 +171,12 @@ def lock_category(conn: Connection, category: str) -> None:
 
 INSERT_SQL = """
     WITH src AS (SELECT ST_GeomFromEWKT(:geom) AS geom)
-    INSERT INTO hazards (idempotency_key, category, description, severity, status, level,
-                         reporter_name, reporter_contact, light_id, camera_id, photo,
+    INSERT INTO hazards (idempotency_key, idempotency_client, idempotency_digest, category,
+                         description, severity, status, level, reporter_name,
+                         reporter_contact, light_id, camera_id, photo,
                          reported_at, due_at, updated_at, source, geom, grid_id, building_id)
-    SELECT :key, :category, :description, :severity, :status, :level, :reporter_name,
-           :reporter_contact, :light_id, :camera_id, :photo, :now, :due_at, :now,
+    SELECT :key, :client, :digest, :category, :description, :severity, :status, :level,
+           :reporter_name, :reporter_contact, :light_id, :camera_id, :photo, :now, :due_at, :now,
            :channel, src.geom,
            (SELECT g.id FROM grids g WHERE ST_Intersects(g.geom, src.geom)
             ORDER BY ST_Area(ST_Intersection(g.geom, ST_Buffer(src.geom, 1e-6))) DESC,
@@ -185,7 +186,7 @@ INSERT_SQL = """
               AND ST_DWithin(b.geom::geography, src.geom::geography, :building_m)
             ORDER BY ST_Distance(b.geom::geography, src.geom::geography), b.id LIMIT 1)
     FROM src
-    ON CONFLICT (idempotency_key) DO NOTHING
+    ON CONFLICT (idempotency_client, idempotency_key) DO NOTHING
     RETURNING id"""
 
 
@@ -195,10 +196,12 @@ def insert_hazard(conn: Connection, values: dict[str, Any]) -> int | None:
     return conn.execute(text(INSERT_SQL), values).scalar()
 
 
-def find_by_key(conn: Connection, key: str) -> int | None:
-    """The hazard stored under an idempotency key, if any."""
-    return conn.execute(text("SELECT id FROM hazards WHERE idempotency_key = :key"),
-                        {"key": key}).scalar()
+def find_by_key(conn: Connection, client: str, key: str) -> tuple[int, str | None] | None:
+    """Id and body digest of the hazard ``client`` stored under an idempotency key, if any."""
+    row = conn.execute(text("SELECT id, idempotency_digest FROM hazards "
+                            "WHERE idempotency_client = :client AND idempotency_key = :key"),
+                       {"client": client, "key": key}).first()
+    return None if row is None else (row.id, row.idempotency_digest)
 
 
 def append_event(conn: Connection, hazard_id: int, *, now: datetime, **values: Any) -> int:

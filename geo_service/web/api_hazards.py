@@ -21,6 +21,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 from geo_service.auth import privacy
+from geo_service.auth.policy import actor_of
 from geo_service.hazards import photos, service
 from geo_service.hazards.errors import (
     HazardError,
@@ -30,9 +31,16 @@ from geo_service.hazards.errors import (
     TransitionRefused,
 )
 from geo_service.hazards.export import to_csv, to_geojson
-from geo_service.hazards.inputs import parse_event, parse_filters, parse_report, to_int
+from geo_service.hazards.inputs import (
+    parse_event,
+    parse_filters,
+    parse_report,
+    refuse_unstorable_text,
+    to_int,
+)
 from geo_service.hazards.messages import both
 from geo_service.web.auth import current_user
+from geo_service.web.clients import client_scope
 from geo_service.web.db import engine
 from geo_service.web.i18n import lang
 
@@ -108,7 +116,8 @@ def with_links(item: dict[str, Any]) -> dict[str, Any]:
 
 # -- request bodies ---------------------------------------------------------------------------
 def read_body() -> tuple[dict[str, Any], FileStorage | None]:
-    """The request's fields (JSON object, urlencoded or multipart form) and its photo."""
+    """The request's fields (JSON object, urlencoded or multipart form) and its photo;
+    text that cannot be stored (NUL, a lone surrogate) is a 400 naming its field."""
     if request.is_json or (request.mimetype in ("", "text/plain") and request.content_length):
         raw = request.get_data(cache=True)
         if not raw.strip():
@@ -119,8 +128,11 @@ def read_body() -> tuple[dict[str, Any], FileStorage | None]:
             raise InvalidInput("body", "hz.bad_json", malformed=True) from None
         if not isinstance(data, dict):
             raise InvalidInput("body", "hz.not_object", malformed=True)
+        refuse_unstorable_text(data)
         return data, None
-    return request.form.to_dict(flat=True), request.files.get("photo")
+    fields = request.form.to_dict(flat=True)
+    refuse_unstorable_text(fields)
+    return fields, request.files.get("photo")
 
 
 def hazard_id_from(raw: str) -> int:
@@ -142,14 +154,17 @@ def settings() -> Any:
 # -- routes ------------------------------------------------------------------------------------
 @blueprint.post("/api/hazards")
 def create() -> Response:
-    """Report a hazard: 201 created, 200 replayed (same idempotency key), 409 likely duplicate."""
+    """Report a hazard: 201 created, 200 replayed (same idempotency key and body from the same
+    client), 422 for a key reused with another body, 409 likely duplicate."""
     limit = photos.max_bytes(settings())
     request.max_content_length = max(limit + FORM_OVERHEAD, JSON_LIMIT)
     data, upload = read_body()
     header_key = request.headers.get("Idempotency-Key")
-    report = parse_report(data, idempotency_key=header_key or None)
+    user = current_user()
+    report = parse_report(data, idempotency_key=header_key or None, actor=actor_of(user),
+                          client=client_scope())
     photo = service.PhotoUpload(upload.stream, upload.filename) if upload is not None else None
-    result = service.submit_report(engine(), report, settings=settings(), user=current_user(),
+    result = service.submit_report(engine(), report, settings=settings(), user=user,
                                    upload=photo)
     duplicates, hazard = result.duplicates, result.hazard
     if result.outcome == "duplicate":
@@ -182,9 +197,7 @@ def post_event(hazard_id: str) -> Response:
     request.max_content_length = JSON_LIMIT
     data, _ = read_body()
     user = current_user()
-    if user is not None and data.get("actor") in (None, ""):
-        data["actor"] = user.name  # who acted, unless the request names somebody
-    event = parse_event(data)
+    event = parse_event(data, actor=actor_of(user))  # who acts: never the body's "actor"
     with engine().begin() as conn:
         result = service.apply_event(conn, ident, event)
         hazard = privacy.view_one(conn, result["hazard"], user)

@@ -14,10 +14,11 @@ Endpoints (blueprint ``api_routes``; the writes are for signed-in patrol members
 ``GET /api/routes/<plan>.geojson`` / ``.gpx`` (``api_routes.plan_geojson`` / ``plan_gpx``)
     A stored plan; the GPX has a track per route and a waypoint per stop.
 ``POST /api/patrol/tracks`` (``api_routes.upload_track``)
-    ``multipart/form-data``: ``track`` (a GPX file), ``member`` (name on the roster), optional
-    ``grid`` (repeatable). Matches the track to the streets
-    (:func:`geo_service.patrol.service.upload_track`) and answers 201 with the summary and the
-    stretches matched as GeoJSON.
+    ``multipart/form-data``: ``track`` (a GPX file), optional ``member`` (a name on the roster:
+    only the patrol's lead may upload for somebody else; everybody else's track is stored for
+    themselves, their display name on the roster), optional ``grid`` (repeatable). Matches
+    the track to the streets (:func:`geo_service.patrol.service.upload_track`) and answers
+    201 with the summary and the stretches matched as GeoJSON.
 
 Errors are ``{"error": {"code", "message", "messages": {"zh", "en"}, "field"?}}``.
 """
@@ -31,6 +32,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 
+from geo_service.auth import policy
 from geo_service.i18n import both, known
 from geo_service.patrol import PatrolError, TrackError
 from geo_service.patrol import service as patrol_service
@@ -244,15 +246,23 @@ def plan_gpx_view(plan_id: int) -> Response:
     return response
 
 
+def track_member(named: str | None) -> str:
+    """Whose walks a track records: the uploader's own (their name on the roster), or the
+    member they name when they lead the patrol team (:func:`policy.may_upload_for_others`)."""
+    user = g.get("user")
+    named = (named or "").strip()
+    if named and policy.may_upload_for_others(user):
+        return named
+    return policy.actor_of(user)
+
+
 @blueprint.post("/api/patrol/tracks")
 def upload_track() -> Response:
     """Match an uploaded GPX track to the streets and record the walks (201)."""
     upload = request.files.get("track")
-    member = (request.form.get("member") or "").strip()
     if upload is None or not upload.filename:
         raise ApiProblem("no_track", "track")
-    if not member:
-        raise ApiProblem("no_member", "member")
+    member = track_member(request.form.get("member"))
     content = upload.stream.read(MAX_TRACK_BYTES + 1)
     if len(content) > MAX_TRACK_BYTES:
         raise ApiProblem("too_large", "track", status=413)

@@ -6,6 +6,7 @@ from importlib import import_module
 
 from flask import Flask
 from sqlalchemy import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from geo_service.config import PROJECT_ROOT, Settings, load_settings
 from geo_service.db.engine import engine_for, resolve_url
@@ -35,6 +36,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.config["SETTINGS"] = settings
     app.config["ENGINE"] = engine or engine_for(resolve_url(settings))
     app.json.ensure_ascii = False
+    if settings.trusted_proxies > 0:  # believe that many proxies about client, scheme, host
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
     vendor.localise_all()
     i18n.init_app(app)
     import_module("geo_service.web.auth").init_app(app)  # sessions, CSRF, access policy

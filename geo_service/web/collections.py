@@ -8,7 +8,9 @@ Collections are grids, buildings, streets, lights, cameras, hazards (PostGIS tab
 through their GiST index with ``geom && ST_MakeEnvelope(...)``), gaps (lighting and camera
 coverage gaps computed on request for the grids in the box, cached per data version) and routes
 (the newest stored patrol plan's routes and numbered stops, ``computed: true`` once a plan
-exists; before that an empty collection saying so).
+exists; before that an empty collection saying so). Who may read a collection's features is
+in :mod:`geo_service.auth.policy`: the routes only for staff (the rule of ``/api/routes``);
+anybody else gets an empty collection saying so, and 404 for one route or stop.
 
 Only public fields leave the service: never a building leader's name or phone, a reporter's
 name or contact, a hazard's assignee or idempotency key, or a grid worker's name; buildings say
@@ -39,9 +41,11 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from sqlalchemy import Connection
 
+from geo_service.auth import policy
 from geo_service.errors import ServiceError
 from geo_service.features import service
 from geo_service.features.catalog import COLLECTIONS, Collection, find
+from geo_service.web.auth import current_user
 from geo_service.web.db import engine
 from geo_service.web.i18n import translate
 
@@ -192,9 +196,14 @@ def items(cid: str) -> Response:
     raw_bbox = request.args.get("bbox")
     bbox = parse_bbox(raw_bbox)
     limit, offset = parse_limit(), parse_offset()
+    allowed = policy.may_read_collection("collections.items", cid, current_user())
     with engine().connect() as conn:
-        features, matched = service.page(conn, coll, bbox, limit, offset, _metric_crs())
-        extras = service.extras(conn, coll)
+        if allowed:
+            features, matched = service.page(conn, coll, bbox, limit, offset, _metric_crs())
+            extras = service.extras(conn, coll)
+        else:  # staff only (the policy table): nothing, and why
+            features, matched = [], 0
+            extras = {"computed": False, "note_key": f"coll_{cid}_staff"}
     query = {"bbox": ",".join(repr(v) for v in bbox)} if bbox else {}
 
     def page(at: int) -> str:
@@ -229,6 +238,8 @@ def items(cid: str) -> Response:
 def item(cid: str, fid: str) -> Response:
     """One feature by id."""
     coll = _collection(cid)
+    if not policy.may_read_collection("collections.item", cid, current_user()):
+        raise ApiError(404, "NotFound", f"no feature {fid!r} in {cid}")  # staff only
     with engine().connect() as conn:
         feature = service.feature(conn, coll, fid, _metric_crs())
     if feature is None:

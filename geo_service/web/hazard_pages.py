@@ -42,11 +42,18 @@ from geo_service.features import store
 from geo_service.hazards import lifecycle, photos, service
 from geo_service.hazards import store as hazard_store
 from geo_service.hazards.errors import HazardError, InvalidInput, NotFound, TransitionRefused
-from geo_service.hazards.inputs import parse_event, parse_filters, parse_report
+from geo_service.hazards.inputs import (
+    parse_event,
+    parse_filters,
+    parse_report,
+    refuse_unstorable_text,
+    to_page,
+)
 from geo_service.maps import basemap_config
 from geo_service.vocab import HazardCategory, HazardStatus, Level, Severity
 from geo_service.web import vendor
 from geo_service.web.auth import current_user
+from geo_service.web.clients import client_scope
 from geo_service.web.db import engine
 from geo_service.web.i18n import label, page_words, translate
 
@@ -116,6 +123,11 @@ def map_config(conn: Connection, **more: Any) -> dict[str, Any]:
 def static_url(name: str) -> str:
     """URL of one of our own files in ``static/`` (content-hashed, cached for a year)."""
     return f"{vendor.SOURCES['local'].url}/{name}"
+
+
+def refused_status(error: HazardError) -> int:
+    """400 for text that cannot be stored (or a number out of bounds), else 422."""
+    return 400 if getattr(error, "malformed", False) else 422
 
 
 def render_page(template: str, status: int = 200, **context: Any) -> Response:
@@ -206,13 +218,16 @@ def new_posted() -> Response:
     upload = request.files.get("photo")
     values = {k: v for k, v in data.items() if k != "confirm_duplicate"}
     try:
-        report = parse_report(data, channel="web")
+        refuse_unstorable_text(data)
+        user = current_user()
+        report = parse_report(data, channel="web", actor=policy.actor_of(user),
+                              client=client_scope())
         photo = (service.PhotoUpload(upload.stream, upload.filename) if upload is not None
                  else None)
-        result = service.submit_report(engine(), report, settings=settings(),
-                                       user=current_user(), upload=photo)
+        result = service.submit_report(engine(), report, settings=settings(), user=user,
+                                       upload=photo)
     except HazardError as error:
-        return report_form(422, values=values, error=error, args=data)
+        return report_form(refused_status(error), values=values, error=error, args=data)
     if result.outcome == "duplicate":
         return report_form(409, values=values, duplicates=result.duplicates, args=data)
     assert result.hazard is not None
@@ -293,11 +308,9 @@ def act(hazard_id: int) -> Response:
     """One action from the hazard's page: applied, or the page again saying why not."""
     data = request.form.to_dict(flat=True)
     data.pop("csrf_token", None)
-    user = current_user()
-    if user is not None and not (data.get("actor") or "").strip():
-        data["actor"] = user.name  # who acted, unless the form names somebody
     try:
-        event = parse_event(data)
+        refuse_unstorable_text(data)
+        event = parse_event(data, actor=policy.actor_of(current_user()))  # never the form's
         with engine().begin() as conn:
             service.apply_event(conn, hazard_id, event)
     except NotFound:
@@ -305,7 +318,7 @@ def act(hazard_id: int) -> Response:
     except TransitionRefused as error:
         return detail_page(hazard_id, 409, error=error, values=data)
     except HazardError as error:
-        return detail_page(hazard_id, 422, error=error, values=data)
+        return detail_page(hazard_id, refused_status(error), error=error, values=data)
     target = url_for("hazard_pages.detail", hazard_id=hazard_id, done=event.action)
     return redirect(f"{target}#timeline", code=303)
 
@@ -323,12 +336,9 @@ def listing() -> Response:
     error: HazardError | None = None
     try:
         filters = parse_filters(request.args)
+        page = to_page(request.args.get("page")) or 1
     except HazardError as problem:
-        error, filters = problem, None
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
+        error, filters, page = problem, None, 1
     with engine().connect() as conn:
         grids = grid_choices(conn)
         if filters is not None:
@@ -350,8 +360,8 @@ def listing() -> Response:
                for fmt in ("csv", "geojson")}
     chosen = {key: request.args.get(key, "") for key in FILTER_KEYS}
     return render_page(
-        "hazard_list.html", 422 if error else 200, items=items, total=total, page=page,
-        pages=pages, page_url=page_url, exports=exports, chosen=chosen, grids=grids,
+        "hazard_list.html", refused_status(error) if error else 200, items=items, total=total,
+        page=page, pages=pages, page_url=page_url, exports=exports, chosen=chosen, grids=grids,
         error=error, categories=[c.value for c in HazardCategory],
         statuses=[s.value for s in HazardStatus], levels=[lv.value for lv in Level],
         severities=[s.value for s in Severity])

@@ -17,13 +17,15 @@ from flask import Blueprint, Response, current_app, request, url_for
 from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
+from geo_service.auth.policy import actor_of
 from geo_service.errors import ServiceError
 from geo_service.hazards import lifecycle, service
-from geo_service.hazards.errors import HazardError, InvalidInput, NotFound
+from geo_service.hazards.errors import HazardError, InvalidInput, KeyReused, NotFound
 from geo_service.hazards.inputs import (
     HazardFilter,
     choice,
     parse_report,
+    refuse_unstorable_text,
     to_int,
     values_of,
     when,
@@ -34,6 +36,7 @@ from geo_service.hazards.inputs import (
 from geo_service.hazards.messages import say
 from geo_service.vocab import HazardCategory, HazardStatus
 from geo_service.web.auth import current_user
+from geo_service.web.clients import client_scope
 from geo_service.web.db import engine
 from geo_service.web.i18n import label, lang
 
@@ -74,8 +77,9 @@ def errors(status: int, description: str) -> Response:
 
 @blueprint.errorhandler(HazardError)
 def hazard_error(error: HazardError) -> Response:
-    """Service errors: not found -> 404, everything else the client sent -> 400."""
-    status = 404 if isinstance(error, NotFound) else 400
+    """Service errors: not found -> 404, a reused idempotency key -> 422, everything else the
+    client sent -> 400."""
+    status = 404 if isinstance(error, NotFound) else 422 if isinstance(error, KeyReused) else 400
     return errors(status, error.message(lang()))
 
 
@@ -197,8 +201,10 @@ def read_fields() -> dict[str, Any]:
             raise Open311Error(400, say("hz.bad_json", lang())) from None
         if not isinstance(data, dict):
             raise Open311Error(400, say("hz.not_object", lang()))
-        return data
-    return request.form.to_dict(flat=True)
+    else:
+        data = request.form.to_dict(flat=True)
+    refuse_unstorable_text(data)  # NUL, a lone surrogate: 400 naming the field
+    return data
 
 
 def media_url(data: dict[str, Any]) -> str | None:
@@ -246,10 +252,12 @@ def post_request(fmt: str) -> Response:
               "severity": data.get("severity"), "confirm_duplicate": data.get("confirm_duplicate"),
               "reporter_name": name, "reporter_contact": contact,
               "idempotency_key": data.get("idempotency_key")}
+    user = current_user()
     report = parse_report(fields, idempotency_key=request.headers.get("Idempotency-Key") or None,
-                          channel="open311", extra=extra)
+                          channel="open311", extra=extra, actor=actor_of(user),
+                          client=client_scope())
     result = service.submit_report(engine(), report, settings=current_app.config["SETTINGS"],
-                                   user=current_user())
+                                   user=user)
     if result.outcome == "duplicate":
         ids = ", ".join(f"#{d['id']} ({d['distance_m']:.0f} m)" for d in result.duplicates)
         description = (say("hz.duplicate", lang(), radius=int(service.DUPLICATE_RADIUS_M))

@@ -129,6 +129,9 @@ def openapi_json() -> Response:
 ID_PARAM = {"name": "hazard_id", "in": "path", "required": True,
             "schema": {"type": "integer", "minimum": 1}}
 NULLABLE_TEXT = {"type": ["string", "null"]}
+IGNORED_ACTOR = {"type": "string", "deprecated": True,
+                 "description": "Ignored: an action is recorded under the signed-in user "
+                                "(\"public\" without an account)."}
 
 HAZARD_SCHEMAS: dict[str, Any] = {
     "Geometry": {"type": "object", "description": "GeoJSON geometry in EPSG:4326: Point, "
@@ -200,7 +203,7 @@ HAZARD_SCHEMAS: dict[str, Any] = {
         "reporter_contact": {"type": "string", "maxLength": 100,
                              "description": "Private: never returned."},
         "light_id": {"type": "integer"}, "camera_id": {"type": "integer"},
-        "actor": {"type": "string", "maxLength": 100},
+        "actor": IGNORED_ACTOR,
         "idempotency_key": {"type": "string", "maxLength": 100},
         "confirm_duplicate": {"type": "boolean", "default": False}}},
     "HazardReportForm": {"type": "object", "description": "HazardReport as form fields "
@@ -211,7 +214,7 @@ HAZARD_SCHEMAS: dict[str, Any] = {
     "EventRequest": {"type": "object", "properties": {
         "action": {"type": "string", "enum": ["assign", "start", "resolve", "revisit", "close",
                                               "escalate", "reopen"]},
-        "actor": {"type": "string"}, "note": {"type": "string"},
+        "actor": IGNORED_ACTOR, "note": {"type": "string"},
         "assignee": {"type": "string", "description": "Required by assign."},
         "level": {"type": "string", "enum": values(Level),
                   "description": "escalate: target level (default the next one up)."},

@@ -150,10 +150,12 @@ MORE_PATHS: dict[str, dict[str, Any]] = {
     "/api/patrol/tracks": {"post": {
         "tags": ["patrol"], "summary": "Upload a walked GPX track; it is matched to the streets",
         "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-            "type": "object", "required": ["track", "member"],
+            "type": "object", "required": ["track"],
             "properties": {"track": {"type": "string", "format": "binary",
                                      "description": "GPX file, 5 MiB at most."},
-                           "member": {"type": "string", "description": "Patrol member name."},
+                           "member": {"type": "string", "description": (
+                               "Patrol member name; only the patrol's lead (community admin) "
+                               "may name another member, others upload their own track.")},
                            "grid": {"type": "array", "items": {"type": "integer"}}}}}}},
         "responses": {"201": json_body({"type": "object", "properties": {
             "lines": {"type": "array", "items": {"type": "string"}}, "walks": FEATURES}},

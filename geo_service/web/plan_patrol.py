@@ -18,6 +18,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, g, make_response, render_template
 
+from geo_service.auth import policy
 from geo_service.features import store
 from geo_service.i18n import local_time, weekday
 from geo_service.maps import basemap_config
@@ -57,6 +58,7 @@ def page() -> Response:
                       "streets": "/api/collections/streets/items?limit=10000",
                       "report": "/hazards/new"}}
     html = render_template("plan_patrol.html", grids=grids, chosen=chosen, members=members,
+                           for_others=policy.may_upload_for_others(g.get("user")),
                            config=config, static_url=vendor.SOURCES["local"].url)
     return make_response(html)  # security headers: geo_service.web.security
 

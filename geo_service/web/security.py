@@ -11,8 +11,9 @@
   its own policy (a photo's ``sandbox``) keeps it. Non-HTML answers get
   ``default-src 'none'; frame-ancestors 'none'``.
 * ``X-Content-Type-Options: nosniff`` and ``Referrer-Policy: same-origin`` everywhere;
-* ``Strict-Transport-Security`` only on a request that came over HTTPS
-  (``Settings.hsts_seconds``; 0: none).
+* ``Strict-Transport-Security`` only on a request that came over HTTPS, directly or by a
+  trusted proxy's ``X-Forwarded-Proto`` (``Settings.trusted_proxies``, ProxyFix in the app
+  factory); on by default (``Settings.hsts_seconds``, a year; 0: none).
 
 Error pages and 404s pass through the same hook (Flask runs after-request hooks on the
 responses of error handlers too).

@@ -1,6 +1,6 @@
 /* /hazards/<id>: a small map of the hazard's point, line or area. The actions are plain forms
- * (they work without this script); here we only keep the actor's name between actions and stop
- * double taps from sending an action twice. */
+ * (they work without this script); here we only stop double taps from sending an action
+ * twice. (Who acts is the signed-in user: the forms carry no name.) */
 (function () {
   'use strict';
 
@@ -21,19 +21,12 @@
     }
   }
 
-  var remembered = null;
-  try { remembered = window.localStorage.getItem('hz-actor'); } catch (e) { /* private mode */ }
   Array.prototype.forEach.call(document.querySelectorAll('#hz-actions form'), function (form) {
-    var actor = form.querySelector('input[name=actor]');
-    if (actor && !actor.value && remembered) { actor.value = remembered; }
     form.addEventListener('submit', function (event) {
       if (form.getAttribute('data-sent')) { event.preventDefault(); return; }
       form.setAttribute('data-sent', '1');
       var button = form.querySelector('button[type=submit]');
       if (button) { button.disabled = true; }
-      if (actor && actor.value) {
-        try { window.localStorage.setItem('hz-actor', actor.value); } catch (e) { /* ignore */ }
-      }
     });
   });
   window.addEventListener('pageshow', function (event) {
