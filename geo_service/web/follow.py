@@ -12,7 +12,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+)
 
 from geo_service.auth import privacy
 from geo_service.hazards import service
@@ -37,9 +46,18 @@ def link_for_report(hazard_id: int) -> dict[str, Any]:
             "keep": say("fl_keep_link", lang())}
 
 
-def flash_link(hazard_id: int) -> None:
-    """Show the success message and the follow link on the next page (the no-script form)."""
-    flash(link_for_report(hazard_id), FLASH_CATEGORY)
+def flash_link(hazard_id: int, link: dict[str, Any] | None = None) -> None:
+    """Show the success message and the follow link on the next page."""
+    flash(link or link_for_report(hazard_id), FLASH_CATEGORY)
+
+
+def answer_for_report(hazard_id: int) -> dict[str, Any]:
+    """The ``follow`` part of the JSON answer to a report; a browser session (the report
+    page's script) also sees it on the hazard's page it goes to next."""
+    link = link_for_report(hazard_id)
+    if current_app.config["SESSION_COOKIE_NAME"] in request.cookies:
+        flash_link(hazard_id, link)
+    return link
 
 
 def followed(token: str) -> int:

@@ -316,8 +316,7 @@
       if ((r.status === 201 || r.status === 200) && data.id) {
         stored = true;
         showStatus('');
-        window.location.assign(data.follow ? data.follow.url + '?new=1'
-          : config.hazardUrl + encodeURIComponent(data.id));
+        window.location.assign(config.hazardUrl + encodeURIComponent(data.id));
         return;
       }
       var error = data.error || {};
