@@ -87,3 +87,51 @@ def mark_read_page(notification_id: int) -> Response:
 def page() -> str:
     """The inbox as a page."""
     return render_template("notifications.html", **inbox_state(signed_in_id()))
+
+
+# -- OpenAPI (the pattern of geo_service.web.openapi_more) ----------------------------------------
+def _describe() -> None:
+    """Add the inbox endpoints to ``/api/openapi.json``."""
+    from geo_service.web.openapi import register_paths
+    from geo_service.web.openapi_parts import api_error, json_body, ref
+
+    id_param = {"name": "notification_id", "in": "path", "required": True,
+                "schema": {"type": "integer", "minimum": 0}}
+    schemas = {
+        "Notification": {
+            "type": "object", "required": ["id", "kind", "subject", "text", "read"],
+            "properties": {
+                "id": {"type": "integer"},
+                "kind": {"type": "string", "enum": ["new_report", "assigned", "escalated",
+                                                    "status", "comment"]},
+                "hazard_id": {"type": ["integer", "null"]},
+                "created_at": {"type": "string", "format": "date-time"},
+                "subject": {"type": "string"}, "text": {"type": "string"},
+                "link": {"type": ["string", "null"]}, "read": {"type": "boolean"}}},
+        "NotificationInbox": {
+            "type": "object", "required": ["notifications", "unread"],
+            "properties": {"notifications": {"type": "array", "items": ref("Notification"),
+                                             "maxItems": LIMIT},
+                           "unread": {"type": "integer", "minimum": 0}}},
+    }
+    paths = {
+        "/api/notifications": {"get": {
+            "tags": ["notifications"], "summary": "The signed-in user's notifications",
+            "description": f"Newest first (at most {LIMIT}), in the request's language, with "
+                           "the unread count.",
+            "responses": {"200": json_body(ref("NotificationInbox"), "The inbox."),
+                          "401": api_error("Not signed in.")}}},
+        "/api/notifications/{notification_id}/read": {"post": {
+            "tags": ["notifications"], "summary": "Mark one of one's notifications read",
+            "parameters": [id_param],
+            "responses": {"200": json_body({"type": "object", "properties": {
+                "id": {"type": "integer"}, "read": {"const": True},
+                "unread": {"type": "integer", "minimum": 0}}}, "Marked read."),
+                "401": api_error("Not signed in."),
+                "404": api_error("No such notification of this user.")}}},
+    }
+    register_paths(paths, schemas, [{"name": "notifications",
+                                     "description": "The in-app inbox."}])
+
+
+_describe()
