@@ -67,6 +67,9 @@ class Settings:
     notify_retry_seconds, notify_max_attempts:
         First wait before a failed delivery is tried again (doubling each time, at most an
         hour) and how many attempts a delivery gets before it is marked ``failed``.
+    notify_reminder_hour:
+        The community's local hour (0-23) after which the running worker writes the day's
+        reminders of overdue hazards (once a day).
     public_url:
         The service's address as readers reach it, for links in mails and webhooks.
     """
@@ -109,6 +112,8 @@ class Settings:
     notify_retry_seconds: float = field(default=30.0,
                                         metadata={"env": "GEO_SERVICE_NOTIFY_RETRY_SECONDS"})
     notify_max_attempts: int = field(default=8, metadata={"env": "GEO_SERVICE_NOTIFY_MAX_ATTEMPTS"})
+    notify_reminder_hour: int = field(default=8,
+                                      metadata={"env": "GEO_SERVICE_NOTIFY_REMINDER_HOUR"})
     public_url: str = field(default="http://127.0.0.1:8000",
                             metadata={"env": "GEO_SERVICE_PUBLIC_URL"})
 

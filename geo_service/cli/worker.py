@@ -1,7 +1,8 @@
 """``geo-service worker``: deliver the notification outbox (e-mail, webhooks) with retries.
 
-``--once`` tries every delivery due now once and exits (tests, cron); without it the worker
-drains, waits ``--poll`` seconds and drains again until stopped (Ctrl-C or SIGTERM).
+``--once`` tries every delivery due now once and exits (tests, cron; ``--remind`` writes the
+day's overdue reminders first); without it the worker drains, waits ``--poll`` seconds and
+drains again until stopped (Ctrl-C or SIGTERM), writing the reminders once a day.
 """
 
 from __future__ import annotations
@@ -20,13 +21,17 @@ from geo_service.config import Settings
 @click.option("--once", is_flag=True, help="Try every delivery due now once, then exit.")
 @click.option("--poll", default=5.0, show_default=True, type=click.FloatRange(min=0.1),
               help="Seconds between drains.")
+@click.option("--remind", is_flag=True,
+              help="With --once: write today's overdue reminders first.")
 @click.pass_obj
-def worker(settings: Settings, once: bool, poll: float) -> None:
+def worker(settings: Settings, once: bool, poll: float, remind: bool) -> None:
     """Deliver notifications by e-mail and webhook (retries with exponential backoff)."""
     from geo_service.notify import worker as delivery
 
     engine = ready_engine(settings)
     if once:
+        if remind:
+            echo_err(f"overdue reminders written: {delivery.remind(engine)}")
         tally = delivery.drain(engine, settings)
         echo_err(f"notifications: {tally.summary()}")
         return

@@ -11,7 +11,7 @@ from typing import Any
 
 from geo_service.i18n import LANGUAGES, Term, say
 
-KINDS = ("new_report", "assigned", "escalated", "status", "comment")
+KINDS = ("new_report", "assigned", "escalated", "status", "comment", "overdue")
 
 
 def _params(params: dict[str, Any]) -> dict[str, Any]:
@@ -20,7 +20,8 @@ def _params(params: dict[str, Any]) -> dict[str, Any]:
             "category": Term(params.get("category") or ""),
             "status": Term(params.get("to_status") or params.get("status") or ""),
             "level": Term(params.get("to_level") or params.get("level") or ""),
-            "note": params.get("note") or "-"}
+            "note": params.get("note") or "-",
+            "due": (params.get("due_at") or "")[:16].replace("T", " ")}
 
 
 def subject(kind: str, params: dict[str, Any], lang: str = "zh") -> str:

@@ -5,7 +5,8 @@ Each delivery runs in its own transaction: the row is claimed with ``FOR UPDATE 
 transaction, so concurrent workers never send one row twice. A failure counts an attempt and
 waits ``notify_retry_seconds * 2**(attempts-1)`` (at most an hour) before the next; after
 ``notify_max_attempts`` the row is ``failed``. A channel that is not configured marks its rows
-``skipped``. :func:`drain` tries every due row at most once and returns (``--once``).
+``skipped``. :func:`drain` tries every due row at most once and returns (``--once``);
+:func:`run` also writes the daily overdue reminders (:mod:`.reminders`).
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, text
 
 from geo_service.config import Settings
-from geo_service.notify import messages
+from geo_service.hazards.inputs import LOCAL_TZ
+from geo_service.notify import messages, reminders
 from geo_service.notify.channels import email, webhook
 
 log = logging.getLogger(__name__)
@@ -137,10 +140,22 @@ def drain(engine: Engine, settings: Settings) -> Tally:
     return tally
 
 
+def remind(engine: Engine) -> int:
+    """Write today's overdue reminders (idempotent per day); how many were new."""
+    with engine.begin() as conn:
+        return reminders.record_overdue(conn)
+
+
 def run(engine: Engine, settings: Settings, *, poll_seconds: float = 5.0,
         stop: Callable[[], bool] = lambda: False) -> None:
-    """Drain, wait ``poll_seconds``, repeat until ``stop()`` says so."""
+    """Drain, wait ``poll_seconds``, repeat until ``stop()`` says so; once a day after
+    ``notify_reminder_hour`` (local time) write the overdue reminders first."""
+    reminded: str | None = None
     while not stop():
+        local = datetime.now(LOCAL_TZ)
+        if local.hour >= settings.notify_reminder_hour and reminded != local.date().isoformat():
+            log.info("overdue reminders written: %s", remind(engine))
+            reminded = local.date().isoformat()
         tally = drain(engine, settings)
         if tally.tried:
             log.info("notifications: %s", tally.summary())

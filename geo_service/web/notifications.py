@@ -14,6 +14,7 @@ from flask import Blueprint, Response, jsonify, redirect, render_template
 
 from geo_service.errors import ServiceError
 from geo_service.notify.channels import inbox
+from geo_service.notify.messages import KINDS
 from geo_service.web.auth import current_user
 from geo_service.web.db import engine
 from geo_service.web.i18n import lang
@@ -102,8 +103,7 @@ def _describe() -> None:
             "type": "object", "required": ["id", "kind", "subject", "text", "read"],
             "properties": {
                 "id": {"type": "integer"},
-                "kind": {"type": "string", "enum": ["new_report", "assigned", "escalated",
-                                                    "status", "comment"]},
+                "kind": {"type": "string", "enum": list(KINDS)},
                 "hazard_id": {"type": ["integer", "null"]},
                 "created_at": {"type": "string", "format": "date-time"},
                 "subject": {"type": "string"}, "text": {"type": "string"},

@@ -67,6 +67,10 @@ def upgrade() -> None:
     op.execute("CREATE UNIQUE INDEX uq_notifications_once ON notifications "
                "(event_id, channel, coalesce(user_id, 0), coalesce(address, '')) "
                "WHERE event_id IS NOT NULL")
+    # One overdue reminder per hazard, person and channel a day (params.day, local date).
+    op.execute("CREATE UNIQUE INDEX uq_notifications_reminder_once ON notifications "
+               "(hazard_id, channel, coalesce(user_id, 0), coalesce(address, ''), "
+               "(params->>'day')) WHERE kind = 'overdue'")
     op.create_index("ix_notifications_due", "notifications", ["next_attempt_at"],
                     postgresql_where=sa.text("status = 'pending'"))
     op.create_index("ix_notifications_inbox", "notifications", ["user_id", "created_at"],
@@ -92,6 +96,7 @@ def downgrade() -> None:
     op.drop_table("follow_links")
     op.drop_index("ix_notifications_inbox", table_name="notifications")
     op.drop_index("ix_notifications_due", table_name="notifications")
+    op.execute("DROP INDEX IF EXISTS uq_notifications_reminder_once")
     op.execute("DROP INDEX IF EXISTS uq_notifications_once")
     op.drop_table("notifications")
     op.drop_column("users", "email")
