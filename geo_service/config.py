@@ -59,6 +59,21 @@ class Settings:
     secure_cookies:
         Always mark cookies ``Secure`` (``GEO_SERVICE_SECURE_COOKIES``); when false they are
         still ``Secure`` on every request that arrived over HTTPS.
+    smtp_host, smtp_port, smtp_tls, smtp_sender, smtp_user, smtp_password:
+        The mail server notifications are sent through (``GEO_SERVICE_SMTP_*``); no host means
+        no e-mail (the worker marks mails ``skipped``). ``smtp_tls`` is ``none``, ``starttls``
+        or ``ssl``; user and password are sent only when a user is set.
+    webhook_url, webhook_secret:
+        Where every hazard step is posted as JSON (``GEO_SERVICE_WEBHOOK_URL``), signed with
+        HMAC-SHA256 of the body under the secret in ``X-Geo-Signature-256: sha256=<hex>``.
+    notify_retry_seconds, notify_max_attempts:
+        First wait before a failed delivery is tried again (doubling each time, at most an
+        hour) and how many attempts a delivery gets before it is marked ``failed``.
+    notify_reminder_hour:
+        The community's local hour (0-23) after which the running worker writes the day's
+        reminders of overdue hazards (once a day).
+    public_url:
+        The service's address as readers reach it, for links in mails and webhooks.
     """
 
     database_url: str | None = field(default=None, metadata={"env": "DATABASE_URL"})
@@ -85,6 +100,24 @@ class Settings:
     page_size_cap: int = field(default=10_000, metadata={"env": "GEO_SERVICE_PAGE_SIZE_CAP"})
     trusted_proxies: int = field(default=0, metadata={"env": "GEO_SERVICE_TRUSTED_PROXIES"})
     hsts_seconds: int = field(default=31_536_000, metadata={"env": "GEO_SERVICE_HSTS_SECONDS"})
+    smtp_host: str | None = field(default=None, metadata={"env": "GEO_SERVICE_SMTP_HOST"})
+    smtp_port: int = field(default=25, metadata={"env": "GEO_SERVICE_SMTP_PORT"})
+    smtp_tls: str = field(default="none", metadata={"env": "GEO_SERVICE_SMTP_TLS"})
+    smtp_sender: str = field(default="geo-service@localhost",
+                             metadata={"env": "GEO_SERVICE_SMTP_SENDER"})
+    smtp_user: str | None = field(default=None, metadata={"env": "GEO_SERVICE_SMTP_USER"})
+    smtp_password: str | None = field(default=None, repr=False,
+                                      metadata={"env": "GEO_SERVICE_SMTP_PASSWORD"})
+    webhook_url: str | None = field(default=None, metadata={"env": "GEO_SERVICE_WEBHOOK_URL"})
+    webhook_secret: str | None = field(default=None, repr=False,
+                                       metadata={"env": "GEO_SERVICE_WEBHOOK_SECRET"})
+    notify_retry_seconds: float = field(default=30.0,
+                                        metadata={"env": "GEO_SERVICE_NOTIFY_RETRY_SECONDS"})
+    notify_max_attempts: int = field(default=8, metadata={"env": "GEO_SERVICE_NOTIFY_MAX_ATTEMPTS"})
+    notify_reminder_hour: int = field(default=8,
+                                      metadata={"env": "GEO_SERVICE_NOTIFY_REMINDER_HOUR"})
+    public_url: str = field(default="http://127.0.0.1:8000",
+                            metadata={"env": "GEO_SERVICE_PUBLIC_URL"})
 
 
 #: Readers of an environment value by the field's declared type (``from __future__`` keeps

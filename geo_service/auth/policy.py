@@ -147,6 +147,11 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("plan_patrol.*", "POST"): PATROL_WRITE,
     ("api_routes.*", "GET"): PATROL_READ,
     ("api_routes.*", "POST"): PATROL_WRITE,
+    # the inbox (one's own notifications) and the private follow link (whoever holds it)
+    ("notifications.*", "GET"): ACCOUNT,
+    ("notifications.*", "POST"): ACCOUNT,
+    ("follow.*", "GET"): READ,
+    ("follow.*", "POST"): Rule(EVERYONE, why="whoever holds the private follow link"),
     # accounts
     ("auth_pages.login", "GET"): READ,
     ("auth_pages.login_posted", "POST"): READ,

@@ -26,6 +26,7 @@ from geo_service.cli.place import place_group
 from geo_service.cli.route import route
 from geo_service.cli.serve import serve
 from geo_service.cli.users import users
+from geo_service.cli.worker import worker
 from geo_service.config import load_settings
 from geo_service.db.cluster import ClusterError
 from geo_service.db.engine import DatabaseError
@@ -42,7 +43,7 @@ def main(ctx: click.Context) -> None:
 
 
 for command in (db, load, check, serve, gaps, place_group, route, patrol, export, restore, audit,
-                users):
+                users, worker):
     main.add_command(command)
 
 

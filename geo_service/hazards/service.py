@@ -43,6 +43,7 @@ from geo_service.hazards.store import (  # noqa: F401 - the service's reading AP
     sync_assets,
     where_clause,
 )
+from geo_service.notify import outbox
 from geo_service.vocab import HazardStatus, Level
 
 DUPLICATE_RADIUS_M = 25.0
@@ -146,10 +147,12 @@ def create_hazard(conn: Connection, report: HazardReport, *,
         if known is None:
             raise RuntimeError("idempotency conflict without a stored hazard")
         return known
-    append_event(conn, hazard_id, now=now, actor=report.actor, action=lifecycle.Action.REPORT,
-                 from_status=None, to_status=HazardStatus.REPORTED.value, from_level=None,
-                 to_level=Level.BUILDING.value, note=None, satisfaction=None,
-                 extra={"channel": report.channel, **report.extra})
+    event_id = append_event(conn, hazard_id, now=now, actor=report.actor,
+                            action=lifecycle.Action.REPORT,
+                            from_status=None, to_status=HazardStatus.REPORTED.value,
+                            from_level=None, to_level=Level.BUILDING.value, note=None,
+                            satisfaction=None, extra={"channel": report.channel, **report.extra})
+    outbox.record(conn, event_id)  # its notifications, in this transaction
     sync_assets(conn, hazard_id, report.light_id, report.camera_id, broken=True)
     return CreateResult("created", get_hazard(conn, hazard_id, now=now))
 
@@ -187,6 +190,7 @@ def apply_event(conn: Connection, hazard_id: int, request: EventRequest, *,
                               else None),
         satisfaction=request.satisfaction if step.action == lifecycle.Action.REVISIT else None,
         extra=extra or None)
+    outbox.record(conn, event_id)  # its notifications, in this transaction
     was, becomes = (lifecycle.asset_broken(step.from_status),
                     lifecycle.asset_broken(step.to_status))
     if was != becomes:

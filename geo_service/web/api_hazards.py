@@ -174,7 +174,8 @@ def create() -> Response:
             "field": "confirm_duplicate",
             "duplicates": [with_links(d) for d in duplicates]})
     assert hazard is not None
-    response = jsonify(with_links(hazard))
+    from geo_service.web.follow import answer_for_report  # the reporter's private follow link
+    response = jsonify(with_links(hazard) | {"follow": answer_for_report(hazard["id"])})
     response.status_code = 201 if result.outcome == "created" else 200
     response.headers["Location"] = url_for("api_hazards.get_one", hazard_id=hazard["id"])
     if result.outcome == "replayed":

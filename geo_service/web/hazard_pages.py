@@ -231,6 +231,8 @@ def new_posted() -> Response:
     if result.outcome == "duplicate":
         return report_form(409, values=values, duplicates=result.duplicates, args=data)
     assert result.hazard is not None
+    from geo_service.web.follow import flash_link  # success message with the follow link
+    flash_link(result.hazard["id"])
     return redirect(url_for("hazard_pages.detail", hazard_id=result.hazard["id"]), code=303)
 
 
