@@ -5,8 +5,10 @@ secret key, HttpOnly, SameSite=Lax, Secure when configured or when the request c
 HTTPS, 12 hours) and one ``before_request`` hook that, in order:
 
 1. finds who is asking: an ``Authorization: Bearer <token>`` API token (a wrong one is
-   refused with 401), else the session's user (a session whose account was switched off or
-   whose password changed since signing in ends there), else the public; ``g.user`` is the
+   refused with 401), else the session's user: the cookie names a ``user_sessions`` row
+   (:mod:`geo_service.auth.sessions`) that must be live, so logout, a password change,
+   switching the account off and an admin's "end all sessions" end it at once, even for a
+   copy of the cookie; else the public; ``g.user`` is the
    :class:`~geo_service.auth.accounts.Principal` or None, and the audit log's actor is set;
 2. refuses a state-changing request that could be forged (Flask-WTF's ``CSRFProtect``, asked
    here rather than before every request so that these exemptions hold): every
@@ -25,8 +27,6 @@ elsewhere; in the request's language.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import os
 import secrets
@@ -52,7 +52,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from markupsafe import Markup, escape
 
-from geo_service.auth import accounts, policy
+from geo_service.auth import accounts, policy, sessions
 from geo_service.auth.messages import both
 from geo_service.web.i18n import lang, translate
 
@@ -98,12 +98,6 @@ class SessionInterface(SecureCookieSessionInterface):
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
-
-
-def password_tag(password_hash: str) -> str:
-    """Binds a session to the password it was opened with (changing it ends the session)."""
-    key = str(current_app.secret_key).encode()
-    return hmac.new(key, password_hash.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 # -- CSRF (Flask-WTF) ---------------------------------------------------------------------------
@@ -163,33 +157,57 @@ def bearer_token() -> str | None:
     return value.strip() if scheme.lower() == "bearer" else None
 
 
+def client_address() -> str:
+    """The client's address as the rate limits see it (trusted proxies honoured)."""
+    from geo_service.web.ratelimit import client_ip
+
+    return client_ip(current_app.config["SETTINGS"].trusted_proxies)
+
+
 def session_user() -> accounts.Principal | None:
-    """The session's user, or None (an ended session is cleared)."""
-    uid = session.get("uid")
-    if not isinstance(uid, int):
-        return None
-    with engine().connect() as conn:
-        user = accounts.load_principal(conn, uid)
-    if user is None or not hmac.compare_digest(str(session.get("pw", "")),
-                                               password_tag(user.password_hash)):
+    """The user of the session's live ``user_sessions`` row, or None (an ended or revoked
+    session is cleared, so a replayed copy of its cookie signs nobody in)."""
+    sid, uid = session.get("sid"), session.get("uid")
+    if not isinstance(sid, str) or not isinstance(uid, int):
         session.clear()
         return None
+    with engine().begin() as conn:
+        live = sessions.find(conn, sid)
+        user = accounts.load_principal(conn, uid) if live and live.user_id == uid else None
+    if user is None:
+        session.clear()
+        return None
+    g.session_row = live.id
     return user
 
 
 def sign_in(user: accounts.Principal) -> None:
-    """A fresh session for ``user``: nothing carried over, a new CSRF token."""
+    """A fresh session for ``user``: a new ``user_sessions`` row, nothing carried over, a new
+    CSRF token."""
     session.clear()
     forget_csrf()
+    with engine().begin() as conn:
+        sid = sessions.open_session(conn, user.id, client_address(),
+                                    request.headers.get("User-Agent"))
     session.permanent = True
     session["uid"] = user.id
-    session["pw"] = password_tag(user.password_hash)
+    session["sid"] = sid
 
 
 def sign_out() -> None:
-    """Forget the session (a new one starts with a new CSRF token when needed)."""
+    """Revoke the session's row and forget the cookie's contents (a new session starts with a
+    new CSRF token when needed)."""
+    sid = session.get("sid")
+    if isinstance(sid, str):
+        with engine().begin() as conn:
+            sessions.revoke(conn, sid)
     session.clear()
     forget_csrf()
+
+
+def session_row() -> int | None:
+    """The ``user_sessions`` id of this request's session (None: no signed-in session)."""
+    return g.get("session_row")
 
 
 def current_user() -> accounts.Principal | None:
@@ -286,7 +304,7 @@ def guard() -> Response | None:
             set_audit_actor(None)
             return refuse(401, "auth_bad_token")
         g.user = user
-    elif "uid" in session:
+    elif "uid" in session or "sid" in session:
         g.user = session_user()
     set_audit_actor(g.user)
     if request.method in policy.UNSAFE_METHODS and not csrf_exempt() and not csrf_valid():

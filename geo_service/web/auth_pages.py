@@ -11,12 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask_babel import format_datetime
 from werkzeug.wrappers import Response as BaseResponse
 
-from geo_service.auth import accounts
+from geo_service.auth import accounts, sessions
 from geo_service.auth.passwords import PasswordRefused, check_new_password, verify_password
 from geo_service.auth.policy import ROLES
-from geo_service.web.auth import current_user, safe_next, sign_in, sign_out
+from geo_service.web.auth import current_user, safe_next, session_row, sign_in, sign_out
 from geo_service.web.db import engine
 from geo_service.web.i18n import translate
 
@@ -74,8 +75,15 @@ def account_page(status: int = 200, **context: Any) -> Response:
         reports = accounts.own_hazards(conn, user.id)
         buildings = [b for u in accounts.list_users(conn) if u["id"] == user.id
                      for b in u["buildings"]]
+        live = sessions.list_live(conn, user.id)
     return page("account.html", status, user=user, reports=reports,
-                grids=sorted(user.grid_numbers), buildings=buildings, **context)
+                grids=sorted(user.grid_numbers), buildings=buildings, sessions=live,
+                this_session=session_row(), local_time=local_time, **context)
+
+
+def local_time(moment: Any) -> str:
+    """A time in the community's time zone (Asia/Shanghai, Flask-Babel's default zone)."""
+    return format_datetime(moment, "yyyy-MM-dd HH:mm") if moment else ""
 
 
 @blueprint.get("/account")
@@ -101,6 +109,28 @@ def password() -> Response:
         return account_page(400, error=say(refused.key, **refused.params))
     sign_in(fresh)
     return account_page(notice=translate("auth_password_changed"))
+
+
+@blueprint.post("/account/sessions/end")
+def session_end() -> BaseResponse:
+    """End one of my sessions (form field ``session``: its number on the account page)."""
+    try:
+        row = int(request.form.get("session") or "")
+    except ValueError:
+        return account_page(400, error=translate("auth_no_session"))
+    with engine().begin() as conn:
+        ended = sessions.revoke_one(conn, current_user().id, row)
+    if not ended:
+        return account_page(404, error=translate("auth_no_session"))
+    return redirect(url_for("auth_pages.account"), code=303)
+
+
+@blueprint.post("/account/sessions/end-others")
+def sessions_end_others() -> Response:
+    """End every session of mine but this one."""
+    with engine().begin() as conn:
+        count = sessions.revoke_all(conn, current_user().id, keep=session_row())
+    return account_page(notice=say("auth_sessions_ended", n=count))
 
 
 # -- the community's accounts (community admin) -------------------------------------------
@@ -156,6 +186,18 @@ def user_active(user_id: int) -> BaseResponse:
     except accounts.AccountError:
         return users_page(404, error=say("auth_no_user", username=str(user_id)))
     return redirect(url_for("auth_pages.users"), code=303)
+
+
+@blueprint.post("/users/<int:user_id>/sessions/end")
+def user_sessions_end(user_id: int) -> Response:
+    """End every session of an account at once (it must sign in again)."""
+    with engine().begin() as conn:
+        found = next((u for u in accounts.list_users(conn) if u["id"] == user_id), None)
+        if found is None:
+            return users_page(404, error=say("auth_no_user", username=str(user_id)))
+        count = sessions.revoke_all(conn, user_id)
+    return users_page(notice=say("auth_user_sessions_ended", n=count,
+                                 username=found["username"]))
 
 
 @blueprint.post("/users/<int:user_id>/tokens")
