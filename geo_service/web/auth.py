@@ -52,14 +52,15 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from markupsafe import Markup, escape
 
-from geo_service.auth import accounts, policy, sessions
+from geo_service.auth import accounts, policy, sessions, signin_log
 from geo_service.auth.messages import both
+from geo_service.auth.throttle import LoginThrottle
 from geo_service.web.i18n import lang, translate
 
 log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "geo_session"
-SESSION_HOURS = 12
+SESSION_HOURS = sessions.MAX_AGE_HOURS
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 KEY_FILE = "secret_key"
@@ -168,12 +169,10 @@ def session_user() -> accounts.Principal | None:
     """The user of the session's live ``user_sessions`` row, or None (an ended or revoked
     session is cleared, so a replayed copy of its cookie signs nobody in)."""
     sid, uid = session.get("sid"), session.get("uid")
-    if not isinstance(sid, str) or not isinstance(uid, int):
-        session.clear()
-        return None
-    with engine().begin() as conn:
-        live = sessions.find(conn, sid)
-        user = accounts.load_principal(conn, uid) if live and live.user_id == uid else None
+    with engine().begin() as conn:  # asked even for a malformed cookie: no shortcut to tell
+        live = sessions.find(conn, sid) if isinstance(sid, str) else None
+        user = (accounts.load_principal(conn, uid)
+                if live and isinstance(uid, int) and live.user_id == uid else None)
     if user is None:
         session.clear()
         return None
@@ -203,6 +202,29 @@ def sign_out() -> None:
             sessions.revoke(conn, sid)
     session.clear()
     forget_csrf()
+
+
+def login_throttle() -> LoginThrottle | None:
+    """The app's login throttle (counts kept by its Flask-Limiter), or None while the limits
+    are switched off (``RATELIMIT_ENABLED``; off by default in ``TESTING`` apps)."""
+    app = current_app
+    if not app.config.get("RATELIMIT_ENABLED", not app.testing):
+        return None
+    found = app.extensions.get("login_throttle")
+    if found is None:
+        settings = app.config["SETTINGS"]
+        strategy = app.extensions["report_limiter"].limiter.limiter
+        found = LoginThrottle(strategy, settings.login_failures_per_account,
+                              settings.login_failures_per_address, settings.login_lock_seconds)
+        app.extensions["login_throttle"] = found
+    return found
+
+
+def log_signin(action: str, username: str, *, reason: str | None = None) -> None:
+    """A sign-in attempt in the audit log (account as typed, address, browser; no password)."""
+    with engine().begin() as conn:
+        signin_log.record(conn, action, username, client_address(),
+                          request.headers.get("User-Agent"), reason=reason)
 
 
 def session_row() -> int | None:

@@ -17,7 +17,16 @@ from werkzeug.wrappers import Response as BaseResponse
 from geo_service.auth import accounts, sessions
 from geo_service.auth.passwords import PasswordRefused, check_new_password, verify_password
 from geo_service.auth.policy import ROLES
-from geo_service.web.auth import current_user, safe_next, session_row, sign_in, sign_out
+from geo_service.web.auth import (
+    client_address,
+    current_user,
+    log_signin,
+    login_throttle,
+    safe_next,
+    session_row,
+    sign_in,
+    sign_out,
+)
 from geo_service.web.db import engine
 from geo_service.web.i18n import translate
 
@@ -46,24 +55,46 @@ def login() -> Response:
 
 @blueprint.post("/login")
 def login_posted() -> BaseResponse:
-    """Check the password; a new session on success (400 with the form again otherwise)."""
+    """Check the password; a new session on success (400 with the form again otherwise, 429
+    while the account or the address is locked after too many failures)."""
     username = (request.form.get("username") or "").strip()
     password = request.form.get("password") or ""
     target = safe_next(request.form.get("next"))
-    user = None
-    if username and password:
-        with engine().connect() as conn:
-            user = accounts.authenticate(conn, username, password)
+    if not (username and password):
+        return login_refused(username, target, translate("auth_login_failed"))
+    throttle = login_throttle()
+    lock = throttle.locked(username, client_address()) if throttle else None
+    if lock is not None:
+        log_signin("login_failed", username, reason=f"locked_{lock.reason}")
+        refused = login_refused(username, target, say(lock.message_key, seconds=lock.seconds),
+                                429)
+        refused.headers["Retry-After"] = str(lock.seconds)
+        return refused
+    with engine().connect() as conn:
+        user = accounts.authenticate(conn, username, password)
     if user is None:
-        return page("login.html", 400, next=target or "", error=translate("auth_login_failed"),
-                    username=username[:100])
+        if throttle:
+            throttle.failed(username, client_address())
+        log_signin("login_failed", username, reason="wrong_password")
+        return login_refused(username, target, translate("auth_login_failed"))
+    if throttle:
+        throttle.succeeded(username)
+    log_signin("login", user.username)
     sign_in(user)
     return redirect(target or "/map", code=303)
 
 
+def login_refused(username: str, target: str | None, message: str,
+                  status: int = 400) -> Response:
+    """The sign-in form again, with why."""
+    return page("login.html", status, next=target or "", error=message,
+                username=username[:100])
+
+
 @blueprint.post("/logout")
 def logout() -> BaseResponse:
-    """End the session."""
+    """End the session (its row is revoked: a copy of the cookie stops working too)."""
+    log_signin("logout", current_user().username)
     sign_out()
     return redirect("/map", code=303)
 
