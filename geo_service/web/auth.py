@@ -10,7 +10,9 @@ HTTPS, 12 hours) and one ``before_request`` hook that, in order:
    switching the account off and an admin's "end all sessions" end it at once, even for a
    copy of the cookie; else the public; ``g.user`` is the
    :class:`~geo_service.auth.accounts.Principal` or None, and the audit log's actor is set;
-2. refuses a state-changing request that could be forged (Flask-WTF's ``CSRFProtect``, asked
+2. refuses a state-changing request that could be forged: one whose ``Origin`` header names
+   another site (:func:`same_origin`), and one without the CSRF token (Flask-WTF's
+   ``CSRFProtect``, asked
    here rather than before every request so that these exemptions hold): every
    POST/PUT/PATCH/DELETE that carries the session cookie must send the session's CSRF token
    (form field ``csrf_token`` or header ``X-CSRF-Token``), and so must every form post to a
@@ -138,6 +140,18 @@ def csrf_valid() -> bool:
     except CSRFError:
         return False
     return True
+
+
+def same_origin() -> bool:
+    """Whether the request's ``Origin`` (when it sends one) is this site: a browser names the
+    page that made the request, and a state change from another site's page is refused even
+    with a valid CSRF token. The host (and port) must match the request's; ``null`` (sandboxed
+    or privacy-stripped pages) never does."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    parts = urlsplit(origin.strip())
+    return parts.scheme in ("http", "https") and parts.netloc.lower() == request.host.lower()
 
 
 def forget_csrf() -> None:
@@ -329,8 +343,11 @@ def guard() -> Response | None:
     elif "uid" in session or "sid" in session:
         g.user = session_user()
     set_audit_actor(g.user)
-    if request.method in policy.UNSAFE_METHODS and not csrf_exempt() and not csrf_valid():
-        return refuse(403, "auth_csrf")
+    if request.method in policy.UNSAFE_METHODS and not csrf_exempt():
+        if not same_origin():
+            return refuse(403, "auth_origin")
+        if not csrf_valid():
+            return refuse(403, "auth_csrf")
     if endpoint is None:
         return None
     rule, _ = policy.rule_for(endpoint, request.method)
