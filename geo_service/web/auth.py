@@ -32,6 +32,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import time
 from contextlib import suppress
 from datetime import timedelta
 from pathlib import Path
@@ -205,6 +206,29 @@ def sign_in(user: accounts.Principal) -> None:
     session.permanent = True
     session["uid"] = user.id
     session["sid"] = sid
+
+
+PENDING = "pending_login"
+PENDING_SECONDS = 300
+
+
+def begin_second_factor(user: accounts.Principal, target: str | None) -> None:
+    """The password was right and a code is due: a fresh cookie remembers who (for
+    :data:`PENDING_SECONDS`), signed in as nobody yet."""
+    session.clear()
+    forget_csrf()
+    session[PENDING] = {"uid": user.id, "at": int(time.time()), "next": target or ""}
+
+
+def pending_second_factor() -> tuple[int, str] | None:
+    """``(user id, next path)`` of a sign-in waiting for its code, or None (none or expired)."""
+    pending = session.get(PENDING)
+    if not isinstance(pending, dict) or not isinstance(pending.get("uid"), int):
+        return None
+    if not 0 <= time.time() - int(pending.get("at", 0)) <= PENDING_SECONDS:
+        session.pop(PENDING, None)
+        return None
+    return pending["uid"], str(pending.get("next") or "")
 
 
 def sign_out() -> None:
