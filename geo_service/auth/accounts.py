@@ -49,7 +49,7 @@ class Principal:
     grid_numbers: frozenset[int]
     building_ids: frozenset[int]
     via: str = "session"  # or "token"
-    password_hash: str = ""  # binds sessions to the current password; never shown
+    password_hash: str = ""  # to check the current password; never shown
 
     is_authenticated = True
 
