@@ -56,6 +56,10 @@ class Settings:
     allow_anonymous_reports:
         Whether the public may report hazards without signing in
         (``GEO_SERVICE_ALLOW_ANONYMOUS_REPORTS``, default true).
+    login_failures_per_account, login_failures_per_address, login_lock_seconds:
+        Failed sign-ins allowed per account and per client address within
+        ``login_lock_seconds``; past them sign-ins are refused (429) until the window passes
+        (see :mod:`geo_service.auth.throttle`).
     secure_cookies:
         Always mark cookies ``Secure`` (``GEO_SERVICE_SECURE_COOKIES``); when false they are
         still ``Secure`` on every request that arrived over HTTPS.
@@ -118,6 +122,11 @@ class Settings:
                                       metadata={"env": "GEO_SERVICE_NOTIFY_REMINDER_HOUR"})
     public_url: str = field(default="http://127.0.0.1:8000",
                             metadata={"env": "GEO_SERVICE_PUBLIC_URL"})
+    login_failures_per_account: int = field(
+        default=5, metadata={"env": "GEO_SERVICE_LOGIN_FAILURES_PER_ACCOUNT"})
+    login_failures_per_address: int = field(
+        default=20, metadata={"env": "GEO_SERVICE_LOGIN_FAILURES_PER_ADDRESS"})
+    login_lock_seconds: int = field(default=60, metadata={"env": "GEO_SERVICE_LOGIN_LOCK_SECONDS"})
 
 
 #: Readers of an environment value by the field's declared type (``from __future__`` keeps

@@ -17,25 +17,25 @@ def test_create_admin_from_stdin_then_sign_in(engine: Engine) -> None:
     url = engine.url.render_as_string(hide_password=False)
     done = runner.invoke(main, ["users", "create-admin", "admin", "--password-stdin",
                                 "--display-name", "社区管理员"],
-                         input="admin's long password\n", env={"DATABASE_URL": url})
+                         input="maple lantern over the river\n", env={"DATABASE_URL": url})
     assert done.exit_code == 0, done.output
     with engine.connect() as conn:
         row = conn.execute(text("SELECT role, password_hash, display_name FROM users "
                                 "WHERE username = 'admin'")).one()
     assert row.role == "community_admin" and row.display_name == "社区管理员"
-    assert verify_password(row.password_hash, "admin's long password")
-    assert "admin's long password" not in row.password_hash
+    assert verify_password(row.password_hash, "maple lantern over the river")
+    assert "maple lantern over the river" not in row.password_hash
     again = runner.invoke(main, ["users", "create-admin", "admin", "--password-stdin"],
-                          input="admin's long password\n", env={"DATABASE_URL": url})
+                          input="maple lantern over the river\n", env={"DATABASE_URL": url})
     assert again.exit_code == 1 and "taken" in again.output
     short = runner.invoke(main, ["users", "create-admin", "other", "--password-stdin"],
                           input="short\n", env={"DATABASE_URL": url})
     assert short.exit_code == 1 and "at least 10" in short.output
     prompted = runner.invoke(main, ["users", "create-admin", "typed"],
-                             input="typed long password\ntyped long password\n",
+                             input="amber owls nest quietly\namber owls nest quietly\n",
                              env={"DATABASE_URL": url})
     assert prompted.exit_code == 0, prompted.output
-    assert "typed long password" not in prompted.output  # not echoed
+    assert "amber owls nest quietly" not in prompted.output  # not echoed
 
 
 def test_add_with_grids_and_buildings_token_and_list(sample_db: str,
@@ -52,10 +52,11 @@ def test_add_with_grids_and_buildings_token_and_list(sample_db: str,
     assert added.exit_code == 0, added.output
     leader = runner.invoke(main, ["users", "add", "wang", "--role", "building_leader",
                                   "--building", "B0001", "--phone", "13900002222",
-                                  "--password-stdin"], input="wang's long password\n", env=env)
+                                  "--password-stdin"], input="copper kettle on a cold hill\n",
+                           env=env)
     assert leader.exit_code == 0, leader.output
     unknown = runner.invoke(main, ["users", "add", "zhao", "--role", "grid_worker", "--grid",
-                                   "99", "--password-stdin"], input="zhao's long password\n",
+                                   "99", "--password-stdin"], input="seven paper cranes at dawn\n",
                             env=env)
     assert unknown.exit_code == 1 and "99" in unknown.output
     bad_role = runner.invoke(main, ["users", "add", "x", "--role", "king", "--password-stdin"],
@@ -85,8 +86,8 @@ def test_add_with_grids_and_buildings_token_and_list(sample_db: str,
     with engine.connect() as conn:
         assert accounts.principal_for_token(conn, token) is None
     changed = runner.invoke(main, ["users", "set-password", "wang", "--password-stdin"],
-                            input="wang's new long password\n", env=env)
+                            input="copper kettle on a warm hill\n", env=env)
     assert changed.exit_code == 0
     with engine.connect() as conn:
-        assert accounts.authenticate(conn, "wang", "wang's new long password") is not None
-        assert accounts.authenticate(conn, "wang", "wang's long password") is None
+        assert accounts.authenticate(conn, "wang", "copper kettle on a warm hill") is not None
+        assert accounts.authenticate(conn, "wang", "copper kettle on a cold hill") is None

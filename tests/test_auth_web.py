@@ -314,11 +314,11 @@ def test_admin_manages_accounts_and_tokens_on_the_web(app: Flask, login_as) -> N
     page = admin.get("/users")
     assert page.status_code == 200 and admin.username in page.get_data(as_text=True)
     added = admin.post("/users", data={"username": "lee", "role": "grid_worker",
-                                       "password": "lee's long password", "grids": "",
+                                       "password": "violet harbour under snow", "grids": "",
                                        "display_name": "李网格", "phone": "13900001111"})
     assert added.status_code == 201
     bad = admin.post("/users", data={"username": "lee", "role": "grid_worker",
-                                     "password": "lee's long password"})
+                                     "password": "violet harbour under snow"})
     assert bad.status_code == 422 and "lee" in bad.get_data(as_text=True)
     with app.config["ENGINE"].connect() as conn:
         lee = accounts.user_id(conn, "lee")
@@ -336,7 +336,7 @@ def test_admin_manages_accounts_and_tokens_on_the_web(app: Flask, login_as) -> N
     assert admin.post(f"/users/{lee}/active", data={"active": "0"}).status_code == 303
     lee_client = app.test_client()
     answer = lee_client.post("/login", data={"username": "lee",
-                                             "password": "lee's long password",
+                                             "password": "violet harbour under snow",
                                              "csrf_token": form_token(lee_client)})
     assert answer.status_code == 400
 

@@ -208,6 +208,20 @@ KEY_PAIRS = [  # (role, method, endpoint, allowed), written down independently o
     ("community_admin", "POST", "auth_pages.user_create", True),
     ("community_admin", "POST", "auth_pages.token_create", True),
     ("grid_worker", "POST", "auth_pages.token_create", False),
+    ("public", "GET", "auth_pages.login_code", True),
+    ("public", "POST", "auth_pages.login_code_posted", True),
+    ("public", "POST", "auth_pages.session_end", False),
+    ("resident", "POST", "auth_pages.session_end", True),
+    ("resident", "POST", "auth_pages.sessions_end_others", True),
+    ("subdistrict", "POST", "auth_pages.user_sessions_end", False),
+    ("community_admin", "POST", "auth_pages.user_sessions_end", True),
+    ("resident", "GET", "auth_pages.totp_setup", False),
+    ("grid_worker", "POST", "auth_pages.totp_confirm", False),
+    ("patrol", "GET", "auth_pages.totp_qr", False),
+    ("community_admin", "GET", "auth_pages.totp_setup", True),
+    ("community_admin", "GET", "auth_pages.totp_qr", True),
+    ("subdistrict", "POST", "auth_pages.totp_confirm", True),
+    ("subdistrict", "POST", "auth_pages.totp_disable", True),
 ]
 
 

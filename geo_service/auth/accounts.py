@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from geo_service.auth import messages as _messages  # noqa: F401 - registers the words
+from geo_service.auth import sessions
 from geo_service.auth.passwords import check_new_password, hash_password, verify_password
 from geo_service.errors import ServiceError
 from geo_service.models import Role
@@ -48,7 +49,7 @@ class Principal:
     grid_numbers: frozenset[int]
     building_ids: frozenset[int]
     via: str = "session"  # or "token"
-    password_hash: str = ""  # binds sessions to the current password; never shown
+    password_hash: str = ""  # to check the current password; never shown
 
     is_authenticated = True
 
@@ -199,6 +200,7 @@ def set_password(conn: Connection, username: str, password: str) -> None:
     check_new_password(password, username)
     conn.execute(text("UPDATE users SET password_hash = :h WHERE id = :id"),
                  {"h": hash_password(password), "id": ident})
+    sessions.revoke_all(conn, ident)
 
 
 def set_active(conn: Connection, ident: int, active: bool) -> None:
@@ -207,6 +209,8 @@ def set_active(conn: Connection, ident: int, active: bool) -> None:
                         {"a": active, "id": ident}).rowcount
     if not done:
         raise AccountError("auth_no_user", username=str(ident))
+    if not active:
+        sessions.revoke_all(conn, ident)
 
 
 def mark_reporter(conn: Connection, hazard_id: int, principal: Principal | None) -> None:

@@ -13,6 +13,7 @@ from functools import cache
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from geo_service.auth import messages as _messages  # noqa: F401 - registers the words
+from geo_service.auth.password_strength import weakness
 from geo_service.errors import ServiceError
 
 METHOD = "scrypt:32768:8:1"
@@ -29,13 +30,17 @@ class PasswordRefused(ServiceError, ValueError):
 
 
 def check_new_password(password: str, username: str | None = None) -> None:
-    """Refuse short, overlong or username-equal passwords."""
+    """Refuse short, overlong, username-equal and guessable passwords (common ones, repeats,
+    sequences, keyboard rows, dates, the username inside: :mod:`.password_strength`)."""
     if len(password) < MIN_LENGTH:
         raise PasswordRefused("auth_pw_short", n=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
         raise PasswordRefused("auth_pw_long", n=MAX_LENGTH)
     if username and password.strip().lower() == username.strip().lower():
         raise PasswordRefused("auth_pw_username")
+    why = weakness(password, username)
+    if why is not None:
+        raise PasswordRefused(why)
 
 
 def hash_password(password: str) -> str:

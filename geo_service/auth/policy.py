@@ -84,6 +84,7 @@ STAFF_READ = Rule(STAFF, why="staff pages")
 PLAN = Rule(PLANNERS, why="placement runs: community admin and subdistrict")
 ACCOUNT = Rule(SIGNED_IN, why="one's own account")
 ADMIN = Rule(ADMINS, why="accounts and tokens")
+SECOND_FACTOR = Rule(PLANNERS, why="TOTP second factor: community admin and subdistrict")
 PATROL_READ = Rule(STAFF, why="patrol routes and logs: staff")
 PATROL_WRITE = Rule(PATROL_TEAM, why="track uploads and route planning: patrol team")
 DEFAULT_READ = Rule(EVERYONE, why="no rule: GET is public")
@@ -155,9 +156,18 @@ POLICY: dict[tuple[str, str], Rule] = {
     # accounts
     ("auth_pages.login", "GET"): READ,
     ("auth_pages.login_posted", "POST"): READ,
+    ("auth_pages.login_code", "GET"): READ,
+    ("auth_pages.login_code_posted", "POST"): READ,
+    ("auth_pages.totp_setup", "GET"): SECOND_FACTOR,
+    ("auth_pages.totp_qr", "GET"): SECOND_FACTOR,
+    ("auth_pages.totp_confirm", "POST"): SECOND_FACTOR,
+    ("auth_pages.totp_disable", "POST"): SECOND_FACTOR,
     ("auth_pages.logout", "POST"): ACCOUNT,
     ("auth_pages.account", "GET"): ACCOUNT,
     ("auth_pages.password", "POST"): ACCOUNT,
+    ("auth_pages.session_end", "POST"): ACCOUNT,
+    ("auth_pages.sessions_end_others", "POST"): ACCOUNT,
+    ("auth_pages.user_sessions_end", "POST"): ADMIN,
     ("auth_pages.users", "GET"): ADMIN,
     ("auth_pages.user_create", "POST"): ADMIN,
     ("auth_pages.user_active", "POST"): ADMIN,

@@ -5,10 +5,14 @@ secret key, HttpOnly, SameSite=Lax, Secure when configured or when the request c
 HTTPS, 12 hours) and one ``before_request`` hook that, in order:
 
 1. finds who is asking: an ``Authorization: Bearer <token>`` API token (a wrong one is
-   refused with 401), else the session's user (a session whose account was switched off or
-   whose password changed since signing in ends there), else the public; ``g.user`` is the
+   refused with 401), else the session's user: the cookie names a ``user_sessions`` row
+   (:mod:`geo_service.auth.sessions`) that must be live, so logout, a password change,
+   switching the account off and an admin's "end all sessions" end it at once, even for a
+   copy of the cookie; else the public; ``g.user`` is the
    :class:`~geo_service.auth.accounts.Principal` or None, and the audit log's actor is set;
-2. refuses a state-changing request that could be forged (Flask-WTF's ``CSRFProtect``, asked
+2. refuses a state-changing request that could be forged: one whose ``Origin`` header names
+   another site (:func:`same_origin`), and one without the CSRF token (Flask-WTF's
+   ``CSRFProtect``, asked
    here rather than before every request so that these exemptions hold): every
    POST/PUT/PATCH/DELETE that carries the session cookie must send the session's CSRF token
    (form field ``csrf_token`` or header ``X-CSRF-Token``), and so must every form post to a
@@ -25,11 +29,10 @@ elsewhere; in the request's language.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import os
 import secrets
+import time
 from contextlib import suppress
 from datetime import timedelta
 from pathlib import Path
@@ -52,14 +55,15 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from markupsafe import Markup, escape
 
-from geo_service.auth import accounts, policy
+from geo_service.auth import accounts, policy, sessions, signin_log
 from geo_service.auth.messages import both
+from geo_service.auth.throttle import LoginThrottle
 from geo_service.web.i18n import lang, translate
 
 log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "geo_session"
-SESSION_HOURS = 12
+SESSION_HOURS = sessions.MAX_AGE_HOURS
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 KEY_FILE = "secret_key"
@@ -98,12 +102,6 @@ class SessionInterface(SecureCookieSessionInterface):
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
-
-
-def password_tag(password_hash: str) -> str:
-    """Binds a session to the password it was opened with (changing it ends the session)."""
-    key = str(current_app.secret_key).encode()
-    return hmac.new(key, password_hash.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 # -- CSRF (Flask-WTF) ---------------------------------------------------------------------------
@@ -145,6 +143,18 @@ def csrf_valid() -> bool:
     return True
 
 
+def same_origin() -> bool:
+    """Whether the request's ``Origin`` (when it sends one) is this site: a browser names the
+    page that made the request, and a state change from another site's page is refused even
+    with a valid CSRF token. The host (and port) must match the request's; ``null`` (sandboxed
+    or privacy-stripped pages) never does."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    parts = urlsplit(origin.strip())
+    return parts.scheme in ("http", "https") and parts.netloc.lower() == request.host.lower()
+
+
 def forget_csrf() -> None:
     """Drop the session's CSRF token; the next form gets a new one."""
     session.pop(CSRF_FIELD, None)
@@ -163,33 +173,101 @@ def bearer_token() -> str | None:
     return value.strip() if scheme.lower() == "bearer" else None
 
 
+def client_address() -> str:
+    """The client's address as the rate limits see it (trusted proxies honoured)."""
+    from geo_service.web.ratelimit import client_ip
+
+    return client_ip(current_app.config["SETTINGS"].trusted_proxies)
+
+
 def session_user() -> accounts.Principal | None:
-    """The session's user, or None (an ended session is cleared)."""
-    uid = session.get("uid")
-    if not isinstance(uid, int):
-        return None
-    with engine().connect() as conn:
-        user = accounts.load_principal(conn, uid)
-    if user is None or not hmac.compare_digest(str(session.get("pw", "")),
-                                               password_tag(user.password_hash)):
+    """The user of the session's live ``user_sessions`` row, or None (an ended or revoked
+    session is cleared, so a replayed copy of its cookie signs nobody in)."""
+    sid, uid = session.get("sid"), session.get("uid")
+    with engine().begin() as conn:  # asked even for a malformed cookie: no shortcut to tell
+        live = sessions.find(conn, sid) if isinstance(sid, str) else None
+        user = (accounts.load_principal(conn, uid)
+                if live and isinstance(uid, int) and live.user_id == uid else None)
+    if user is None:
         session.clear()
         return None
+    g.session_row = live.id
     return user
 
 
 def sign_in(user: accounts.Principal) -> None:
-    """A fresh session for ``user``: nothing carried over, a new CSRF token."""
+    """A fresh session for ``user``: a new ``user_sessions`` row, nothing carried over, a new
+    CSRF token."""
     session.clear()
     forget_csrf()
+    with engine().begin() as conn:
+        sid = sessions.open_session(conn, user.id, client_address(),
+                                    request.headers.get("User-Agent"))
     session.permanent = True
     session["uid"] = user.id
-    session["pw"] = password_tag(user.password_hash)
+    session["sid"] = sid
+
+
+PENDING = "pending_login"
+PENDING_SECONDS = 300
+
+
+def begin_second_factor(user: accounts.Principal, target: str | None) -> None:
+    """The password was right and a code is due: a fresh cookie remembers who (for
+    :data:`PENDING_SECONDS`), signed in as nobody yet."""
+    session.clear()
+    forget_csrf()
+    session[PENDING] = {"uid": user.id, "at": int(time.time()), "next": target or ""}
+
+
+def pending_second_factor() -> tuple[int, str] | None:
+    """``(user id, next path)`` of a sign-in waiting for its code, or None (none or expired)."""
+    pending = session.get(PENDING)
+    if not isinstance(pending, dict) or not isinstance(pending.get("uid"), int):
+        return None
+    if not 0 <= time.time() - int(pending.get("at", 0)) <= PENDING_SECONDS:
+        session.pop(PENDING, None)
+        return None
+    return pending["uid"], str(pending.get("next") or "")
 
 
 def sign_out() -> None:
-    """Forget the session (a new one starts with a new CSRF token when needed)."""
+    """Revoke the session's row and forget the cookie's contents (a new session starts with a
+    new CSRF token when needed)."""
+    sid = session.get("sid")
+    if isinstance(sid, str):
+        with engine().begin() as conn:
+            sessions.revoke(conn, sid)
     session.clear()
     forget_csrf()
+
+
+def login_throttle() -> LoginThrottle | None:
+    """The app's login throttle (counts kept by its Flask-Limiter), or None while the limits
+    are switched off (``RATELIMIT_ENABLED``; off by default in ``TESTING`` apps)."""
+    app = current_app
+    if not app.config.get("RATELIMIT_ENABLED", not app.testing):
+        return None
+    found = app.extensions.get("login_throttle")
+    if found is None:
+        settings = app.config["SETTINGS"]
+        strategy = app.extensions["report_limiter"].limiter.limiter
+        found = LoginThrottle(strategy, settings.login_failures_per_account,
+                              settings.login_failures_per_address, settings.login_lock_seconds)
+        app.extensions["login_throttle"] = found
+    return found
+
+
+def log_signin(action: str, username: str, *, reason: str | None = None) -> None:
+    """A sign-in attempt in the audit log (account as typed, address, browser; no password)."""
+    with engine().begin() as conn:
+        signin_log.record(conn, action, username, client_address(),
+                          request.headers.get("User-Agent"), reason=reason)
+
+
+def session_row() -> int | None:
+    """The ``user_sessions`` id of this request's session (None: no signed-in session)."""
+    return g.get("session_row")
 
 
 def current_user() -> accounts.Principal | None:
@@ -286,11 +364,14 @@ def guard() -> Response | None:
             set_audit_actor(None)
             return refuse(401, "auth_bad_token")
         g.user = user
-    elif "uid" in session:
+    elif "uid" in session or "sid" in session:
         g.user = session_user()
     set_audit_actor(g.user)
-    if request.method in policy.UNSAFE_METHODS and not csrf_exempt() and not csrf_valid():
-        return refuse(403, "auth_csrf")
+    if request.method in policy.UNSAFE_METHODS and not csrf_exempt():
+        if not same_origin():
+            return refuse(403, "auth_origin")
+        if not csrf_valid():
+            return refuse(403, "auth_csrf")
     if endpoint is None:
         return None
     rule, _ = policy.rule_for(endpoint, request.method)

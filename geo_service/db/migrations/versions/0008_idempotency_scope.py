@@ -4,7 +4,7 @@ before this revision keep the empty client) and remembers the SHA-256 of the bod
 first sent with (``idempotency_digest``; NULL for older reports, which replay as before)
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-03 12:30:00.000000
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
