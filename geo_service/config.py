@@ -57,6 +57,13 @@ class Settings:
     secure_cookies:
         Always mark cookies ``Secure`` (``GEO_SERVICE_SECURE_COOKIES``); when false they are
         still ``Secure`` on every request that arrived over HTTPS.
+    map_tiles:
+        Whether ``/map`` draws grids, streets, buildings and lights from vector tiles
+        (``/tiles/...``) instead of GeoJSON by bounding box (``GEO_SERVICE_MAP_TILES``,
+        default false); ``/map?tiles=1`` or ``?tiles=0`` chooses for one page.
+    tile_max_age:
+        Seconds a vector tile may be reused before the client checks its ETag again
+        (``GEO_SERVICE_TILE_MAX_AGE``).
     """
 
     database_url: str | None = field(default=None, metadata={"env": "DATABASE_URL"})
@@ -83,6 +90,8 @@ class Settings:
     page_size_cap: int = field(default=10_000, metadata={"env": "GEO_SERVICE_PAGE_SIZE_CAP"})
     trusted_proxies: int = field(default=0, metadata={"env": "GEO_SERVICE_TRUSTED_PROXIES"})
     hsts_seconds: int = field(default=31_536_000, metadata={"env": "GEO_SERVICE_HSTS_SECONDS"})
+    map_tiles: bool = field(default=False, metadata={"env": "GEO_SERVICE_MAP_TILES"})
+    tile_max_age: int = field(default=60, metadata={"env": "GEO_SERVICE_TILE_MAX_AGE"})
 
 
 #: Readers of an environment value by the field's declared type (``from __future__`` keeps

@@ -100,6 +100,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("collections.collection", "GET"): READ,
     ("collections.items", "GET"): READ,
     ("collections.item", "GET"): READ,
+    ("tiles.tile", "GET"): READ,  # vector tiles: the same public fields
     # hazards over JSON: public fields to the public, more to staff in scope
     ("api_hazards.list_all", "GET"): READ,
     ("api_hazards.get_one", "GET"): READ,

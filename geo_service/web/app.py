@@ -14,7 +14,8 @@ from geo_service.db.engine import engine_for, resolve_url
 # to the navigation bar, in this order.
 BLUEPRINT_MODULES = ("auth_pages", "assets", "health", "home", "map_page", "collections",
                      "api_hazards", "open311", "openapi", "plan_lighting", "api_planning",
-                     "hazard_pages", "dashboard", "plan_patrol", "api_patrol_routes")
+                     "hazard_pages", "dashboard", "plan_patrol", "api_patrol_routes",
+                     "tiles")
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> Flask:
