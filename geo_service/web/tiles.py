@@ -43,6 +43,12 @@ def _max_age() -> int:
     return max(0, int(value if value is not None else DEFAULT_MAX_AGE))
 
 
+def _current(tag: str) -> bool:
+    """Whether the client's ``If-None-Match`` names this tag (as sent, or with the coding
+    suffix Flask-Compress adds, ``"tag:gzip"``)."""
+    return any(sent.split(":", 1)[0] == tag for sent in request.if_none_match.as_set())
+
+
 @blueprint.get("/tiles/<layer_id>/<int:z>/<int:x>/<int:y>.pbf")
 def tile(layer_id: str, z: int, x: int, y: int) -> Response:
     """One vector tile of one layer (304 when the client's copy is current)."""
@@ -57,7 +63,7 @@ def tile(layer_id: str, z: int, x: int, y: int) -> Response:
     settings = current_app.config["SETTINGS"]
     with engine().connect() as conn:
         tag = version.tile_etag(version.data_version(conn, layer), layer, z, x, y)
-        if tag in request.if_none_match:
+        if _current(tag):
             response = Response(status=304)
         else:
             body = mvt.build_tile(conn, layer, coll, z, x, y, metric_crs=settings.metric_crs)
