@@ -373,3 +373,16 @@ def test_the_map_draws_grids_streets_and_buildings_from_tiles(
     assert popup.locator('td[data-field="address"]').inner_text() == shown.address
     assert popup.locator('td[data-field="has_leader"]').count() == 1
     assert problems == [], problems
+
+
+def test_the_map_page_chooses_tiles_by_setting_or_parameter(sample_db: str) -> None:
+    from geo_service.web.app import create_app
+
+    for setting, query, wanted in ((False, "", False), (False, "?tiles=1", True),
+                                   (True, "", True), (True, "?tiles=0", False)):
+        app = create_app(Settings(database_url=sample_db, basemap="none", map_tiles=setting),
+                         engine=engine_for(sample_db))
+        page = app.test_client().get(f"/map{query}").get_data(as_text=True)
+        assert ("Leaflet.VectorGrid.bundled.min.js" in page) is wanted, (setting, query)
+        assert ("map_tiles.js" in page) is wanted
+        assert ('"tiles": {"url": "/tiles/{layer}/{z}/{x}/{y}.pbf"}' in page) is wanted

@@ -48,7 +48,7 @@ def _tiles_wanted(settings: Any) -> bool:
         return True
     if asked in ("0", "false", "no", "off"):
         return False
-    return bool(getattr(settings, "map_tiles", False))
+    return bool(settings.map_tiles)
 
 
 @blueprint.get("/map")
