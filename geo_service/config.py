@@ -78,6 +78,13 @@ class Settings:
         reminders of overdue hazards (once a day).
     public_url:
         The service's address as readers reach it, for links in mails and webhooks.
+    map_tiles:
+        Whether ``/map`` draws grids, streets, buildings and lights from vector tiles
+        (``/tiles/...``) instead of GeoJSON by bounding box (``GEO_SERVICE_MAP_TILES``,
+        default false); ``/map?tiles=1`` or ``?tiles=0`` chooses for one page.
+    tile_max_age:
+        Seconds a vector tile may be reused before the client checks its ETag again
+        (``GEO_SERVICE_TILE_MAX_AGE``).
     """
 
     database_url: str | None = field(default=None, metadata={"env": "DATABASE_URL"})
@@ -127,6 +134,8 @@ class Settings:
     login_failures_per_address: int = field(
         default=20, metadata={"env": "GEO_SERVICE_LOGIN_FAILURES_PER_ADDRESS"})
     login_lock_seconds: int = field(default=60, metadata={"env": "GEO_SERVICE_LOGIN_LOCK_SECONDS"})
+    map_tiles: bool = field(default=False, metadata={"env": "GEO_SERVICE_MAP_TILES"})
+    tile_max_age: int = field(default=60, metadata={"env": "GEO_SERVICE_TILE_MAX_AGE"})
 
 
 #: Readers of an environment value by the field's declared type (``from __future__`` keeps

@@ -1,4 +1,6 @@
-"""``/map``: the map page, all layers; ``?grid=N`` zooms to a grid, ``?lang=en`` for English.
+"""``/map``: the map page, all layers; ``?grid=N`` zooms to a grid, ``?lang=en`` for English;
+``?tiles=1`` draws grids, streets, buildings and lights from vector tiles (``?tiles=0`` from
+GeoJSON; without the parameter ``Settings.map_tiles`` decides).
 
 The layer declarations are loaded and validated when the blueprint is registered (app
 start-up), so a wrong declaration stops the service with a message naming file and key.
@@ -39,6 +41,16 @@ def _bounds(row: Any) -> Bounds | None:
     return (south, west), (north, east)
 
 
+def _tiles_wanted(settings: Any) -> bool:
+    """``?tiles=1|0`` (also true/false, yes/no, on/off), else the ``map_tiles`` setting."""
+    asked = (request.args.get("tiles") or "").strip().lower()
+    if asked in ("1", "true", "yes", "on"):
+        return True
+    if asked in ("0", "false", "no", "off"):
+        return False
+    return bool(settings.map_tiles)
+
+
 @blueprint.get("/map")
 def map_view() -> tuple[str, int]:
     """The map page (404 with a message when ``?grid=N`` names no grid)."""
@@ -66,6 +78,7 @@ def map_view() -> tuple[str, int]:
     page = build_map(current_app.extensions["map_layers"], lang=lang,
                      bounds=bounds or DEFAULT_BOUNDS, words=words, vocab=vocab,
                      basemap=settings.basemap, tianditu_key=settings.tianditu_key,
-                     focus_grid=focus)
+                     focus_grid=focus, tiles=_tiles_wanted(settings))
     return render_template("map.html", page=page, message=message, notes=notes,
-                           static_url=vendor.SOURCES["local"].url), status
+                           static_url=vendor.SOURCES["local"].url,
+                           vectorgrid_url=vendor.asset_url("vectorgrid")), status
