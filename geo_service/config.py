@@ -56,6 +56,10 @@ class Settings:
     allow_anonymous_reports:
         Whether the public may report hazards without signing in
         (``GEO_SERVICE_ALLOW_ANONYMOUS_REPORTS``, default true).
+    report_margin_m:
+        How far outside every community's outline a hazard report may lie and still be stored
+        (``GEO_SERVICE_REPORT_MARGIN_M``, metres); farther ones are refused with the distance
+        to the nearest community (:mod:`geo_service.hazards.landing`).
     secure_cookies:
         Always mark cookies ``Secure`` (``GEO_SERVICE_SECURE_COOKIES``); when false they are
         still ``Secure`` on every request that arrived over HTTPS.
@@ -85,6 +89,8 @@ class Settings:
     page_size_cap: int = field(default=10_000, metadata={"env": "GEO_SERVICE_PAGE_SIZE_CAP"})
     trusted_proxies: int = field(default=0, metadata={"env": "GEO_SERVICE_TRUSTED_PROXIES"})
     hsts_seconds: int = field(default=31_536_000, metadata={"env": "GEO_SERVICE_HSTS_SECONDS"})
+    report_margin_m: float = field(default=500.0,
+                                   metadata={"env": "GEO_SERVICE_REPORT_MARGIN_M"})
 
 
 #: Readers of an environment value by the field's declared type (``from __future__`` keeps
