@@ -4,6 +4,9 @@ and in its own metric CRS; a second community changes none of the first's figure
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -93,3 +96,57 @@ def test_a_second_community_changes_no_web_figure_of_the_first(
         stored = conn.execute(text("SELECT community_id FROM patrol_plans ORDER BY id DESC "
                                    "LIMIT 1")).scalar_one()
     assert stored == community_id(engine, SAMPLE)
+
+
+def kotka_grid(cli, tmp_path: Path) -> None:  # noqa: ANN001
+    """A second community, Kotka, with one grid numbered 1 (like the sample's first)."""
+    lon, lat = 26.94, 60.47
+    ring = [[lon, lat], [lon + 0.01, lat], [lon + 0.01, lat + 0.01], [lon, lat + 0.01],
+            [lon, lat]]
+    grids = tmp_path / "kotka_grids.geojson"
+    grids.write_text(json.dumps({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "properties": {"number": 1, "name": "Kotka 1"},
+        "geometry": {"type": "Polygon", "coordinates": [ring]}}]}))
+    loaded = cli("load", "grids", str(grids), "--community", "Kotka")
+    assert loaded.exit_code == 0, loaded.output
+
+
+def map_bounds(html: str) -> list[list[float]]:
+    config = re.search(r'<script type="application/json" id="map-config">(.*?)</script>',
+                       html, re.S).group(1)
+    return json.loads(config)["bounds"]
+
+
+def test_dashboard_map_and_grids_show_each_community(
+        sample_db: str, app, login_as, cli, engine: Engine, tmp_path: Path) -> None:  # noqa: ANN001
+    staff = login_as("subdistrict")
+    single = staff.get("/dashboard").get_data(as_text=True)
+    assert 'data-col="community"' not in single  # one community: the page as it was
+    kotka_grid(cli, tmp_path)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO hazards (category, grid_id, geom) SELECT 'parking', "
+                          "id, ST_SetSRID(ST_MakePoint(26.945, 60.475), 4326) FROM grids "
+                          "WHERE name = 'Kotka 1'"))
+    page = staff.get("/dashboard")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    kotka_row = re.search(r'<tr data-grid="1" data-community="Kotka">(.*?)</tr>', html, re.S)
+    assert kotka_row and '<td data-col="community">Kotka</td>' in kotka_row.group(1)
+    assert re.search(r'data-col="open"><a [^>]*>1</a>', kotka_row.group(1))
+    assert '<tr data-grid="1" data-community="白龙社区">' in html
+    sample_rows = re.findall(r'<tr data-grid="(\d+)" data-community="白龙社区">', html)
+    assert len(sample_rows) >= 4
+
+    whole = map_bounds(app.test_client().get("/map").get_data(as_text=True))
+    kotka = map_bounds(app.test_client().get("/map?community=Kotka").get_data(as_text=True))
+    sample = map_bounds(app.test_client().get(
+        f"/map?community={SAMPLE}").get_data(as_text=True))
+    assert whole[0][0] < 28 and whole[1][0] > 60  # every community
+    assert 60.46 < kotka[0][0] < kotka[1][0] < 60.49 and 26.93 < kotka[0][1] < 26.96
+    assert 27.5 < sample[0][0] < sample[1][0] < 27.53
+    missing = app.test_client().get("/map?community=Nowhere")
+    assert missing.status_code == 404 and "Nowhere" in missing.get_data(as_text=True)
+
+    grids = staff.get("/api/collections/grids/items?limit=1000").get_json()["features"]
+    named = {(f["properties"]["community"], f["properties"]["number"]) for f in grids}
+    assert ("Kotka", 1) in named and (SAMPLE, 1) in named
