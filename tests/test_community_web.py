@@ -150,3 +150,13 @@ def test_dashboard_map_and_grids_show_each_community(
     grids = staff.get("/api/collections/grids/items?limit=1000").get_json()["features"]
     named = {(f["properties"]["community"], f["properties"]["number"]) for f in grids}
     assert ("Kotka", 1) in named and (SAMPLE, 1) in named
+
+
+def test_gaps_patrol_and_place_scenario_take_a_community(sample_db: str, cli) -> None:  # noqa: ANN001
+    for command in (("gaps", "patrol", "--grid", "1"), ("place", "scenario", "--grid", "1")):
+        plain = cli(*command)
+        named = cli(*command, "--community", SAMPLE)
+        assert plain.exit_code == 0 and named.exit_code == 0, named.output
+        assert named.stdout == plain.stdout
+        unknown = cli(*command, "--community", "Nowhere")
+        assert unknown.exit_code != 0 and "no community named 'Nowhere'" in unknown.output
