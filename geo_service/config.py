@@ -60,6 +60,10 @@ class Settings:
         Failed sign-ins allowed per account and per client address within
         ``login_lock_seconds``; past them sign-ins are refused (429) until the window passes
         (see :mod:`geo_service.auth.throttle`).
+    report_margin_m:
+        How far outside every community's outline a hazard report may lie and still be stored
+        (``GEO_SERVICE_REPORT_MARGIN_M``, metres); farther ones are refused with the distance
+        to the nearest community (:mod:`geo_service.hazards.landing`).
     secure_cookies:
         Always mark cookies ``Secure`` (``GEO_SERVICE_SECURE_COOKIES``); when false they are
         still ``Secure`` on every request that arrived over HTTPS.
@@ -136,6 +140,8 @@ class Settings:
     login_lock_seconds: int = field(default=60, metadata={"env": "GEO_SERVICE_LOGIN_LOCK_SECONDS"})
     map_tiles: bool = field(default=False, metadata={"env": "GEO_SERVICE_MAP_TILES"})
     tile_max_age: int = field(default=60, metadata={"env": "GEO_SERVICE_TILE_MAX_AGE"})
+    report_margin_m: float = field(default=500.0,
+                                   metadata={"env": "GEO_SERVICE_REPORT_MARGIN_M"})
 
 
 #: Readers of an environment value by the field's declared type (``from __future__`` keeps
