@@ -1,7 +1,8 @@
 """The installable patrol app (/patrol): who may open it, its manifest and service worker, and,
 in Debian's Chromium, that it draws its grids and streets after an offline reload and that
 reports queued offline are stored exactly once when the network is back (twice sent, once
-stored: the idempotency key).
+stored: the idempotency key); and that a shift's GPS track, recorded with watchPosition through
+a reload, is uploaded once when the network is back.
 """
 
 from __future__ import annotations
@@ -166,5 +167,83 @@ def test_offline_reload_draws_and_queued_reports_are_stored_once(
         assert count_reports(app, first) == 1 and count_reports(app, second) == 1
         assert page.locator("#pa-queue-list li[data-state=sent]").count() == 2
         assert errors == [] and outside == []
+    finally:
+        context.close()
+
+
+def street_walk(app: Flask, fixes: int) -> list[tuple[float, float]]:
+    """``fixes`` points (lat, lon) along the longest street of grid 1, start to end."""
+    with app.config["ENGINE"].connect() as conn:
+        return [tuple(row) for row in conn.execute(text(
+            "SELECT ST_Y(p), ST_X(p) FROM (SELECT ST_LineInterpolatePoint(line, f) AS p, f FROM"
+            " (SELECT ST_GeometryN(ST_LineMerge(s.geom), 1) AS line FROM streets s, grids g"
+            "  WHERE g.number = 1 AND ST_Intersects(s.geom, g.geom)"
+            "  ORDER BY ST_Length(s.geom::geography) DESC LIMIT 1) l,"
+            " generate_series(0, :n - 1) i, LATERAL (SELECT i::float / (:n - 1) AS f) x) y"
+            " ORDER BY f"), {"n": fixes})]
+
+
+def walk_to(page, context, lat: float, lon: float, points: int) -> None:  # noqa: ANN001
+    """Move the emulated phone and wait until the page has kept ``points`` fixes."""
+    context.set_geolocation({"latitude": lat, "longitude": lon, "accuracy": 5})
+    page.wait_for_function(
+        f"() => document.getElementById('pa-track').dataset.points === '{points}'",
+        timeout=20_000)
+
+
+@pytest.mark.browser
+def test_track_survives_a_reload_and_is_uploaded_once(
+        sample_db: str, app: Flask, live_server: str, browser) -> None:  # noqa: ANN001
+    with app.config["ENGINE"].connect() as conn:  # a track is recorded for a roster member
+        name = conn.execute(text("SELECT name FROM patrol_members ORDER BY id LIMIT 1")
+                            ).scalar_one()
+    member = make_user(app, "patrol", grids=[1], display_name=name)
+    walk = street_walk(app, 6)
+    context = browser.new_context(locale="zh-CN", permissions=["geolocation"],
+                                  geolocation={"latitude": walk[0][0],
+                                               "longitude": walk[0][1]})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        sign_in_browser(page, live_server, member)
+        page.goto(f"{live_server}/patrol")
+        page.wait_for_function(READY, timeout=30_000)
+        page.wait_for_function(CONTROLLED, timeout=30_000)
+        page.click("#pa-track-toggle")
+        page.wait_for_function("() => document.getElementById('pa-track').dataset.points"
+                               " === '1'", timeout=20_000)
+        for n, (lat, lon) in enumerate(walk[1:3], start=2):
+            walk_to(page, context, lat, lon, n)
+        shift = page.evaluate("() => patrolTrack.active().id")
+
+        page.reload()  # mid-shift: the fixes stay, the recording goes on
+        page.wait_for_function(READY, timeout=30_000)
+        assert page.locator("#pa-track").get_attribute("data-recording") == "yes"
+        # the 3 fixes kept, and the position where the page came back
+        page.wait_for_function("() => document.getElementById('pa-track').dataset.points"
+                               " === '4'", timeout=20_000)
+        for n, (lat, lon) in enumerate(walk[3:], start=5):
+            walk_to(page, context, lat, lon, n)
+
+        context.set_offline(True)
+        page.click("#pa-track-toggle")  # end of shift: the track waits
+        page.wait_for_function(waiting(1))
+        context.set_offline(False)
+        page.wait_for_function("() => document.getElementById('pa-waiting').dataset.sent"
+                               " === '1'", timeout=30_000)
+        source = f"shift-{shift}.gpx"
+        with app.config["ENGINE"].connect() as conn:
+            stored = conn.execute(text("SELECT count(*), max(point_count), max(walked_m) "
+                                       "FROM patrol_tracks WHERE source_file = :f"),
+                                  {"f": source}).one()
+        assert stored[0] == 1 and stored[1] == 7 and stored[2] > 0, stored
+        page.click("#pa-sync")  # nothing waits: nothing is sent again
+        page.wait_for_function("() => /./.test(document.getElementById('pa-sync-status')"
+                               ".textContent)")
+        with app.config["ENGINE"].connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM patrol_tracks WHERE source_file = :f"),
+                                {"f": source}).scalar_one() == 1
+        assert errors == []
     finally:
         context.close()

@@ -2,10 +2,10 @@
 
 ``GET /patrol`` (signed-in patrol members and staff) is one page that draws the member's grids
 and their streets, buildings, lights, cameras and open hazards itself (no basemap), lists the
-member's routes, and queues hazard reports in IndexedDB until they can be sent
-(``static/patrol/app.js``). The page names every GeoJSON URL it fetches (``data_urls``), so the
-service worker caches exactly those, network first, and the page opens and draws after an
-offline reload.
+member's routes, records the shift's GPS track (``static/patrol/track.js``) and queues the
+track and hazard reports in IndexedDB until they can be sent (``static/patrol/queue.js``).
+The page names every GeoJSON URL it fetches (``data_urls``), so the service worker caches
+exactly those, network first, and the page opens and draws after an offline reload.
 
 ``GET /sw.js`` is the worker at the root scope: a one-line configuration (Workbox module URLs
 under ``/vendor``, the app shell to precache) followed by ``static/patrol/sw.js``. It is built on
@@ -40,7 +40,7 @@ ITEM_LIMIT = 10_000
 ROUTE_PLANS = 5  # the newest stored plans the page keeps
 WORKER_POLICY = "default-src 'self'; frame-ancestors 'none'"
 LEAFLET_IMAGES = ("marker-icon.png", "marker-icon-2x.png", "marker-shadow.png")
-SHELL_FILES = ("patrol/app.js", "patrol/queue.js", "patrol/patrol.css")
+SHELL_FILES = ("patrol/app.js", "patrol/queue.js", "patrol/track.js", "patrol/patrol.css")
 
 
 def local_url(name: str) -> str:
@@ -100,6 +100,7 @@ def page() -> Response:
         "data": data_urls(bbox),
         "routes": {"list": "/api/routes", "plans": ROUTE_PLANS},
         "report": "/api/hazards",
+        "track": "/api/patrol/tracks",
         "csrf": "/patrol/csrf",
         "sw": "/sw.js",
         "words": page_words("pa_"),

@@ -170,6 +170,8 @@
   const status = document.getElementById("pa-sync-status");
   const net = document.getElementById("pa-net");
   const categoryWord = (value) => config.categories[value] || value;
+  const itemWhat = (item) => (item.kind === "track" ? words.pa_track_item
+                                                    : categoryWord(item.body.category));
 
   async function showQueue() {
     const items = await patrolQueue.all();
@@ -183,9 +185,10 @@
       li.className = `pa-item-${item.state === "sending" ? "waiting" : item.state}`;
       li.dataset.state = item.state;
       li.dataset.key = item.key;
-      const what = categoryWord(item.body.category);
+      const what = itemWhat(item);
       if (item.state === "sent") {
-        li.textContent = say("pa_item_sent", {what, id: item.hazard ?? "?"});
+        li.textContent = say(item.kind === "track" ? "pa_track_sent" : "pa_item_sent",
+                             {what, id: item.hazard ?? "?"});
       } else if (item.state === "failed") {
         li.textContent = say("pa_item_failed", {what, reason: item.error});
       } else {
@@ -218,7 +221,8 @@
   function sync() {
     if (syncing) return syncing;
     status.textContent = words.pa_syncing;
-    syncing = patrolQueue.sync({url: config.report, csrfUrl: config.csrf, words})
+    syncing = patrolQueue.sync({url: config.report, trackUrl: config.track,
+                                csrfUrl: config.csrf, words})
       .then((outcome) => {
         if (outcome.signedOut) status.textContent = words.pa_signed_out;
         else if (outcome.offline) status.textContent = say("pa_sync_offline", outcome);
@@ -243,6 +247,31 @@
   window.addEventListener("online", () => { showNet(); sync(); });
   window.addEventListener("offline", showNet);
   showNet();
+
+  // -- the shift's GPS track ------------------------------------------------------------------
+  const trackBox = document.getElementById("pa-track");
+  const trackButton = document.getElementById("pa-track-toggle");
+
+  function showTrack(state) {
+    trackBox.dataset.points = String(state.points);
+    trackBox.dataset.recording = state.recording ? "yes" : "no";
+    trackBox.textContent = state.recording ? say("pa_track_recording", {n: state.points})
+      : words.pa_track_idle;
+    trackButton.textContent = state.recording ? words.pa_track_stop : words.pa_track_start;
+  }
+
+  const trackError = (err) => { trackBox.textContent = say("pa_position_failed",
+                                                           {reason: err.message}); };
+  trackButton.addEventListener("click", async () => {
+    if (patrolTrack.active()) {
+      await patrolTrack.stop();
+      await showQueue();
+      if (navigator.onLine) sync();
+    } else {
+      patrolTrack.start(config.grids, trackError);
+    }
+  });
+  patrolTrack.resume(showTrack, trackError);
 
   // -- start ----------------------------------------------------------------------------------------
   startWorker();

@@ -2,12 +2,13 @@
    until POST /api/hazards has stored it. Sending the same key twice stores it once (the server
    answers the replay with 200), so a sync cut in the middle is simply run again.
 
-   window.patrolQueue = {add, all, sync, markAllWaiting}; states: waiting, sending, sent, failed. */
+   window.patrolQueue = {add, all, sync, markAllWaiting, addPoint, points, gpx}; states: waiting, sending, sent, failed. */
 (function () {
   "use strict";
 
   const DB_NAME = "patrol-app";
   const STORE = "reports";
+  const POINTS = "points";
   let opened = null;
 
   function request(req) {
@@ -19,10 +20,15 @@
 
   function database() {
     if (!opened) {
-      const req = indexedDB.open(DB_NAME, 1);
-      req.onupgradeneeded = () => {
-        const store = req.result.createObjectStore(STORE, {keyPath: "key"});
-        store.createIndex("created", "created");
+      const req = indexedDB.open(DB_NAME, 2);
+      req.onupgradeneeded = (event) => {
+        const db = req.result;
+        if (event.oldVersion < 1) {
+          db.createObjectStore(STORE, {keyPath: "key"}).createIndex("created", "created");
+        }
+        if (event.oldVersion < 2) {  // GPS fixes of the shifts (track.js)
+          db.createObjectStore(POINTS, {autoIncrement: true}).createIndex("shift", "shift");
+        }
       };
       opened = request(req);
     }
@@ -34,9 +40,10 @@
     return db.transaction(STORE, mode).objectStore(STORE);
   }
 
-  /** Queue one report body ({category, description, lat, lon}); returns the stored item. */
-  async function add(body) {
-    const item = {key: crypto.randomUUID(), created: new Date().toISOString(), body,
+  /** Queue one report body ({category, description, lat, lon}); returns the stored item.
+      `kind` "track" queues an ended shift's track instead (body {shift, grids}). */
+  async function add(body, kind = "report", key = crypto.randomUUID()) {
+    const item = {key, kind, created: new Date().toISOString(), body,
                   state: "waiting", error: "", status: 0, hazard: null, sent: null};
     await request((await store("readwrite")).put(item));
     return item;
@@ -44,6 +51,47 @@
 
   async function put(item) {
     await request((await store("readwrite")).put(item));
+  }
+
+  /** Keep one GPS fix of a shift ({shift, t, lat, lon, acc}). */
+  async function addPoint(point) {
+    const db = await database();
+    await request(db.transaction(POINTS, "readwrite").objectStore(POINTS).add(point));
+  }
+
+  /** The fixes of a shift, in the order they came. */
+  async function points(shift) {
+    const db = await database();
+    const index = db.transaction(POINTS, "readonly").objectStore(POINTS).index("shift");
+    return request(index.getAll(IDBKeyRange.only(shift)));
+  }
+
+  const escapeXml = (value) => String(value).replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);
+
+  /** A shift's fixes as a GPX 1.1 track. */
+  function gpx(shift, fixes) {
+    const rows = fixes.map((p) => `<trkpt lat="${p.lat}" lon="${p.lon}"><time>${
+      escapeXml(p.t)}</time></trkpt>`).join("");
+    return '<?xml version="1.0" encoding="UTF-8"?><gpx version="1.1" creator="patrol-app" '
+      + `xmlns="http://www.topografix.com/GPX/1/1"><trk><name>${escapeXml(shift)}</name>`
+      + `<trkseg>${rows}</trkseg></trk></gpx>`;
+  }
+
+  /** The request that sends one queued item: a report as JSON, a track as a GPX upload. */
+  async function requestFor(item, options, token) {
+    const headers = {"Idempotency-Key": item.key, "X-CSRF-Token": token,
+                     Accept: "application/json"};
+    if (item.kind !== "track") {
+      return [options.url, {method: "POST", credentials: "same-origin",
+                            headers: {...headers, "Content-Type": "application/json"},
+                            body: JSON.stringify(item.body)}];
+    }
+    const form = new FormData();
+    const fixes = await points(item.body.shift);
+    form.append("track", new Blob([gpx(item.body.shift, fixes)], {type: "application/gpx+xml"}),
+                `shift-${item.body.shift}.gpx`);
+    for (const grid of item.body.grids || []) form.append("grid", String(grid));
+    return [options.trackUrl, {method: "POST", credentials: "same-origin", headers, body: form}];
   }
 
   /** Every queued item, oldest first. */
@@ -78,6 +126,8 @@
     const outcome = {sent: 0, failed: 0, waiting: 0, offline: false};
     const pending = (await all()).filter((item) => item.state === "waiting"
                                                    || item.state === "sending");
+    // tracks first (the walked streets), then the reports, each oldest first
+    pending.sort((a, b) => Number(b.kind === "track") - Number(a.kind === "track"));
     if (!pending.length) return outcome;
     let token;
     try {
@@ -100,12 +150,7 @@
       await put(item);
       let answer;
       try {
-        answer = await fetch(options.url, {
-          method: "POST", credentials: "same-origin",
-          headers: {"Content-Type": "application/json", "Idempotency-Key": item.key,
-                    "X-CSRF-Token": token, "Accept": "application/json"},
-          body: JSON.stringify(item.body),
-        });
+        answer = await fetch(...await requestFor(item, options, token));
       } catch (err) {
         item.state = "waiting";
         await put(item);
@@ -119,7 +164,7 @@
       if (answer.status === 200 || answer.status === 201) {
         item.state = "sent";
         item.error = "";
-        item.hazard = payload && payload.id;
+        item.hazard = payload && (payload.id ?? payload.track_id);
         item.sent = new Date().toISOString();
         outcome.sent += 1;
       } else if (answer.status >= 500 || answer.status === 429) {
@@ -138,5 +183,5 @@
     return outcome;
   }
 
-  window.patrolQueue = {add, all, sync, markAllWaiting};
+  window.patrolQueue = {add, all, sync, markAllWaiting, addPoint, points, gpx};
 }());
