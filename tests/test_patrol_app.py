@@ -78,7 +78,7 @@ READY = "() => document.documentElement.dataset.patrolState === 'ready'"
 CONTROLLED = ("() => navigator.serviceWorker.controller !== null"
               " && document.documentElement.dataset.offlineReady === 'yes'")
 COUNTS = """() => { const d = document.getElementById('pa-map').dataset;
-    return {grids: +d.grids, streets: +d.streets, buildings: +d.buildings,
+    return {grids: +d.grids, streets: +d.streets, buildings: +d.buildings, routes: +d.routes,
             paths: document.querySelectorAll('#pa-map path.leaflet-interactive').length}; }"""
 
 
@@ -115,7 +115,9 @@ def count_reports(app: Flask, description: str) -> int:
 
 @pytest.mark.browser
 def test_offline_reload_draws_and_queued_reports_are_stored_once(
-        sample_db: str, app: Flask, live_server: str, browser) -> None:  # noqa: ANN001
+        sample_db: str, app: Flask, live_server: str, browser, login_as) -> None:  # noqa: ANN001
+    planned = login_as("patrol").post("/api/routes", json={"grids": [1], "teams": 1})
+    assert planned.status_code == 201, planned.get_data(as_text=True)[:300]
     member = make_user(app, "patrol", grids=[1])
     context = browser.new_context(locale="zh-CN")
     outside: list[str] = []
@@ -131,7 +133,7 @@ def test_offline_reload_draws_and_queued_reports_are_stored_once(
         page.wait_for_function(READY, timeout=30_000)
         page.wait_for_function(CONTROLLED, timeout=30_000)
         online = page.evaluate(COUNTS)
-        assert online["grids"] >= 1 and online["streets"] > 0, online
+        assert online["grids"] >= 1 and online["streets"] > 0 and online["routes"] > 0, online
 
         hits = Hits(app.wsgi_app)
         app.wsgi_app = hits

@@ -90,7 +90,7 @@
   function plansFor(plans) {
     const mine = new Set(config.grids);
     const fits = (plan) => {
-      const grids = plan.grids || (plan.options && plan.options.grids) || [];
+      const grids = (plan.params && plan.params.grids) || [];
       return !mine.size || !grids.length || grids.some((n) => mine.has(n));
     };
     return plans.filter(fits).slice(0, config.routes.plans);
