@@ -149,6 +149,12 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("plan_patrol.*", "POST"): PATROL_WRITE,
     ("api_routes.*", "GET"): PATROL_READ,
     ("api_routes.*", "POST"): PATROL_WRITE,
+    # the installable patrol app: the page for patrol and staff; the browser fetches the
+    # manifest without credentials, and the worker script is the same for everyone
+    ("patrol_app.page", "GET"): Rule(STAFF, why="the patrol app: patrol members and staff"),
+    ("patrol_app.fresh_csrf", "GET"): Rule(STAFF, why="the patrol app's queue sends reports"),
+    ("patrol_app.manifest", "GET"): READ,
+    ("patrol_app.service_worker", "GET"): READ,
     # the inbox (one's own notifications) and the private follow link (whoever holds it)
     ("notifications.*", "GET"): ACCOUNT,
     ("notifications.*", "POST"): ACCOUNT,

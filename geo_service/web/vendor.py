@@ -58,6 +58,9 @@ NPM_PUBLIC: dict[str, tuple[str, ...]] = {
     "leaflet-draw": ("dist",),
     "chart.js": ("dist",),
     "leaflet.vectorgrid": ("dist",),
+    # the patrol app's service worker (geo_service/web/patrol_app.py): workbox-sw loads the rest
+    **{name: ("build",) for name in ("workbox-sw", "workbox-core", "workbox-routing",
+                                      "workbox-strategies", "workbox-precaching")},
 }
 
 
