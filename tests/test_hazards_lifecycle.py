@@ -107,7 +107,10 @@ def test_due_times_and_overdue() -> None:
     due = start + timedelta(days=1)
     later = due + timedelta(seconds=1)
     assert lifecycle.is_overdue("in_progress", due, later)
-    assert lifecycle.is_overdue("resolved", due, later)  # open until closed
+    # resolved: its resolve due no longer counts, its revisit due does (the one definition)
+    assert not lifecycle.is_overdue("resolved", due, later)
+    assert lifecycle.is_overdue("resolved", due, later, revisit_due=due)
+    assert not lifecycle.is_overdue("revisited", due, later, revisit_due=due)
     assert not lifecycle.is_overdue("closed", due, later)
     assert not lifecycle.is_overdue("reported", due, due - timedelta(seconds=1))
     assert Level.SUBDISTRICT.value == lifecycle.LEVELS[-1]

@@ -47,6 +47,23 @@ REOPEN_TARGETS: tuple[HazardStatus, ...] = (S.IN_PROGRESS, S.ASSIGNED)
 LEVELS: tuple[Level, ...] = tuple(Level)  # in escalation order
 DUE_DAYS: dict[Severity, int] = {Severity.URGENT: 1, Severity.HIGH: 3, Severity.MEDIUM: 7,
                                  Severity.LOW: 15}
+# Days from the (last) resolve to the follow-up visit being due.
+REVISIT_DAYS: dict[Severity, int] = {Severity.URGENT: 2, Severity.HIGH: 3, Severity.MEDIUM: 5,
+                                     Severity.LOW: 7}
+# Overdue, the one definition (map, list, dashboard, Open311, exports, reminders):
+# "resolve" overdue: not yet resolved (these statuses) and past ``due_at``;
+# "revisit" overdue: resolved, not yet revisited, and past its revisit due time.
+RESOLVE_DUE_STATUSES: tuple[HazardStatus, ...] = (S.REPORTED, S.ASSIGNED, S.IN_PROGRESS)
+REVISIT_DUE_STATUSES: tuple[HazardStatus, ...] = (S.RESOLVED,)
+
+
+class Overdue(StrEnum):
+    """The two kinds of overdue."""
+
+    RESOLVE = "resolve"
+    REVISIT = "revisit"
+
+
 # Statuses in which a tied streetlight or camera counts as broken.
 ASSET_BROKEN_STATUSES: tuple[HazardStatus, ...] = (S.REPORTED, S.ASSIGNED, S.IN_PROGRESS)
 
@@ -70,9 +87,27 @@ def due_at(reported_at: datetime, severity: str) -> datetime:
     return reported_at + timedelta(days=DUE_DAYS[Severity(severity)])
 
 
-def is_overdue(status: str, due: datetime | None, now: datetime) -> bool:
-    """Open and past its due time."""
-    return due is not None and is_open(status) and now > due
+def revisit_due_at(resolved_at: datetime | None, severity: str) -> datetime | None:
+    """When the follow-up visit of a hazard resolved at ``resolved_at`` is due."""
+    if resolved_at is None:
+        return None
+    return resolved_at + timedelta(days=REVISIT_DAYS[Severity(severity)])
+
+
+def overdue_kind(status: str, due: datetime | None, revisit_due: datetime | None,
+                 now: datetime) -> Overdue | None:
+    """Which deadline a hazard has missed: resolve, revisit or none (``None``)."""
+    if status in RESOLVE_DUE_STATUSES and due is not None and now > due:
+        return Overdue.RESOLVE
+    if status in REVISIT_DUE_STATUSES and revisit_due is not None and now > revisit_due:
+        return Overdue.REVISIT
+    return None
+
+
+def is_overdue(status: str, due: datetime | None, now: datetime,
+               revisit_due: datetime | None = None) -> bool:
+    """Past the deadline of its current step (see :func:`overdue_kind`)."""
+    return overdue_kind(status, due, revisit_due, now) is not None
 
 
 def asset_broken(status: str) -> bool:

@@ -12,14 +12,15 @@ from sqlalchemy import Connection, text
 
 from geo_service.hazards.inputs import HazardFilter
 from geo_service.hazards.records import utcnow
-from geo_service.hazards.store import where_clause
+from geo_service.hazards.store import overdue_sql, where_clause
 from geo_service.vocab import HazardStatus
 
 RESOLVED_STATUSES = (HazardStatus.RESOLVED.value, HazardStatus.REVISITED.value,
                      HazardStatus.CLOSED.value)
 
 STATS_SQL = """
-WITH sel AS (SELECT h.id, h.grid_id, h.status, h.reported_at, h.due_at FROM hazards h{where}),
+WITH sel AS (SELECT h.id, h.grid_id, h.status, h.reported_at, h.due_at,
+                    {overdue} AS overdue FROM hazards h{where}),
 last_resolve AS (
     SELECT e.hazard_id, max(e.at) AS at FROM hazard_events e
     WHERE e.action = 'resolve' AND e.hazard_id IN (SELECT id FROM sel) GROUP BY e.hazard_id),
@@ -32,8 +33,7 @@ escalations AS (
 SELECT GROUPING(s.grid_id) = 1 AS is_total, s.grid_id,
        count(*) FILTER (WHERE s.status <> 'closed') AS open,
        count(*) FILTER (WHERE s.status = 'closed') AS closed,
-       count(*) FILTER (WHERE s.status <> 'closed' AND s.due_at IS NOT NULL
-                          AND s.due_at < :now) AS overdue,
+       count(*) FILTER (WHERE s.overdue) AS overdue,
        count(*) FILTER (WHERE s.status = 'closed' AND v.hazard_id IS NOT NULL)
            AS closed_revisited,
        count(r.at) FILTER (WHERE s.status = ANY(:resolved)) AS resolved_n,
@@ -59,7 +59,8 @@ def grid_stats(conn: Connection, filters: HazardFilter | None = None,
     now = now or utcnow()
     where, params = where_clause(filters or HazardFilter(), now)
     params |= {"resolved": list(RESOLVED_STATUSES)}
-    found = conn.execute(text(STATS_SQL.format(where=where)), params).mappings().all()
+    statement = text(STATS_SQL.format(where=where, overdue=overdue_sql("h")))
+    found = conn.execute(statement, params).mappings().all()
     grids = conn.execute(text("SELECT id, number, name FROM grids ORDER BY number")).all()
 
     def row(data: Any, grid: int | None) -> dict[str, Any]:

@@ -23,11 +23,40 @@ LOCK_NAMESPACE = 3110  # pg_advisory_xact_lock(namespace, hashtext(category))
 ASSETS = {"light_id": ("lights", "hz.light", HazardCategory.BROKEN_LIGHT),
           "camera_id": ("cameras", "hz.camera", HazardCategory.BROKEN_CAMERA)}
 
+
+
+# -- overdue, the SQL form of :func:`lifecycle.overdue_kind` -----------------------------------
+def _values(statuses: tuple[str, ...]) -> str:
+    return ", ".join(f"'{s}'" for s in statuses)
+
+
+def revisit_due_sql(alias: str = "h") -> str:
+    """SQL for a hazard's revisit due time: its last resolve plus ``REVISIT_DAYS``."""
+    days = " ".join(f"WHEN '{sev.value}' THEN {n}" for sev, n in lifecycle.REVISIT_DAYS.items())
+    return (f"((SELECT max(e.at) FROM hazard_events e WHERE e.hazard_id = {alias}.id "
+            f"AND e.action = 'resolve') + make_interval(days => CASE {alias}.severity {days} "
+            "END))")
+
+
+def overdue_kind_sql(alias: str = "h", now: str = ":now") -> str:
+    """SQL for ``'resolve'``, ``'revisit'`` or NULL (not overdue), as in :mod:`.lifecycle`."""
+    return (f"(CASE WHEN {alias}.status IN ({_values(lifecycle.RESOLVE_DUE_STATUSES)}) "
+            f"AND {alias}.due_at < {now} THEN '{lifecycle.Overdue.RESOLVE}' "
+            f"WHEN {alias}.status IN ({_values(lifecycle.REVISIT_DUE_STATUSES)}) "
+            f"AND {revisit_due_sql(alias)} < {now} THEN '{lifecycle.Overdue.REVISIT}' END)")
+
+
+def overdue_sql(alias: str = "h", now: str = ":now") -> str:
+    """SQL that is true exactly for overdue hazards (never NULL)."""
+    return f"({overdue_kind_sql(alias, now)} IS NOT NULL)"
+
+
 HAZARD_SQL = """
 SELECT h.id, h.source_id, h.category, h.description, h.severity, h.status, h.level,
        h.assignee, h.grid_id, g.number AS grid_number, h.building_id, h.light_id, h.camera_id,
        h.photo, h.reporter_name, h.reporter_contact, h.reported_at, h.due_at, h.updated_at,
-       h.source AS channel, ST_AsGeoJSON(h.geom, 8)::json AS geometry,
+       h.source AS channel, """ + revisit_due_sql("h") + """ AS revisit_due_at,
+       ST_AsGeoJSON(h.geom, 8)::json AS geometry,
        ST_X(ST_PointOnSurface(h.geom)) AS lon, ST_Y(ST_PointOnSurface(h.geom)) AS lat,
        (SELECT e.satisfaction FROM hazard_events e WHERE e.hazard_id = h.id
             AND e.action = 'revisit' ORDER BY e.at DESC, e.id DESC LIMIT 1) AS satisfaction,
@@ -105,7 +134,7 @@ def where_clause(filters: HazardFilter, now: datetime) -> tuple[str, dict[str, A
     if filters.updated_from is not None:
         parts.append("h.updated_at >= :updated_from")
         params["updated_from"] = filters.updated_from
-    overdue = "(h.status <> 'closed' AND h.due_at IS NOT NULL AND h.due_at < :now)"
+    overdue = overdue_sql("h")
     if filters.overdue is True:
         parts.append(overdue)
     elif filters.overdue is False:

@@ -160,7 +160,7 @@ def status_notes(item: dict[str, Any], language: str) -> str:
     note = say(f"hz.note.{item['status']}", language,
                satisfaction=item.get("satisfaction") or "-")
     if item["overdue"]:
-        note += " " + say("hz.note.overdue", language)
+        note += " " + say(f"hz.note.overdue_{item['overdue_kind']}", language)
     return note
 
 
