@@ -81,6 +81,12 @@ def overdue(hazard: Any, events: list[Any], now: datetime) -> bool:
     return max(resolves) + timedelta(days=days) < now
 
 
+def dismissed(events: list[Any]) -> bool:
+    """Closed in one step (invalid, not ours, duplicate): left out of the revisited share."""
+    closing = [e for e in events if e.action in ("close", *lifecycle.DISMISSALS)]
+    return bool(closing) and max(closing, key=lambda e: e.at).action in lifecycle.DISMISSALS
+
+
 def expected(engine: Engine) -> dict[str, dict[str, object]]:
     """The dashboard's numbers, from the raw rows, by grid number ('none' outside, 'total')."""
     with engine.connect() as conn:
@@ -101,7 +107,8 @@ def expected(engine: Engine) -> dict[str, dict[str, object]]:
     out = {}
     for key, members in groups.items():
         closed = [h for h in members if h.status == "closed"]
-        revisited = [h for h in closed if any(e.action == "revisit" for e in by_hazard[h.id])]
+        looped = [h for h in closed if not dismissed(by_hazard[h.id])]
+        revisited = [h for h in looped if any(e.action == "revisit" for e in by_hazard[h.id])]
         durations = []
         for h in members:
             resolves = [e.at for e in by_hazard[h.id] if e.action == "resolve"]
@@ -113,7 +120,7 @@ def expected(engine: Engine) -> dict[str, dict[str, object]]:
             "overdue": sum(overdue(h, by_hazard[h.id], now) for h in members),
             "median": statistics.median(durations) if durations else None,
             "resolved": len(durations),
-            "revisited": len(revisited) / len(closed) if closed else None,
+            "revisited": len(revisited) / len(looped) if looped else None,
             "escalations": sum(e.action == "escalate" for h in members
                                for e in by_hazard[h.id]),
         }

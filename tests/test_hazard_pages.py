@@ -210,7 +210,7 @@ def test_actions_follow_the_lifecycle(staff_client: FlaskClient, engine: Engine)
     hazard = report(client)
     url = f"/hazards/{hazard['id']}"
     page = client.get(url).get_data(as_text=True)
-    assert forms_on(page) == ["assign", "escalate"]
+    assert forms_on(page) == ["assign", "escalate", "invalid", "not_ours", "duplicate"]
     assert re.search(r'<details open data-action="assign">', page)
     assert "已上报" in page and "背街小巷垃圾堆积" in page
 

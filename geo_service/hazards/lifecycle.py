@@ -4,14 +4,18 @@ reported -assign-> assigned -start-> in_progress -resolve-> resolved -revisit-> 
 -close-> closed; ``reopen`` takes a resolved, revisited or closed hazard back to in_progress (or
 assigned); ``escalate`` raises the level (building -> grid -> community -> subdistrict) at any
 open status without changing it; ``assign`` also re-assigns an assigned or in-progress hazard.
+Staff close a report in one step from any open status as ``invalid``, ``not_ours`` or
+``duplicate`` (of an earlier hazard, ``duplicate_of``), always with a reason and never with a
+satisfaction score (these closures are left out of the revisit figures).
 Everything here is pure: :func:`plan` checks one step and says what it changes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from geo_service.hazards.errors import InvalidInput, TransitionRefused
 from geo_service.hazards.messages import Term
@@ -31,6 +35,13 @@ class Action(StrEnum):
     CLOSE = "close"
     ESCALATE = "escalate"
     REOPEN = "reopen"
+    INVALID = "invalid"
+    NOT_OURS = "not_ours"
+    DUPLICATE = "duplicate"
+
+
+# Closing in one step, without the loop (no resolve, no revisit, no satisfaction).
+DISMISSALS: tuple[Action, ...] = (Action.INVALID, Action.NOT_OURS, Action.DUPLICATE)
 
 
 # status -> {action: next status}; escalate keeps the status and is added for open statuses.
@@ -74,6 +85,8 @@ def allowed_actions(status: str, level: str) -> list[str]:
     actions = [a.value for a in Action if a in here]
     if status in OPEN_STATUSES and level != LEVELS[-1].value:
         actions.append(Action.ESCALATE.value)
+    if status in OPEN_STATUSES:
+        actions += [a.value for a in DISMISSALS]
     return sorted(actions, key=list(Action).index)
 
 
@@ -125,6 +138,7 @@ class Step:
     from_level: str
     to_level: str
     assignee: str | None  # the hazard's assignee after the step
+    extra: dict[str, Any] = field(default_factory=dict)  # kept with the event
 
 
 def refuse(status: str, level: str, action: str) -> TransitionRefused:
@@ -136,13 +150,15 @@ def refuse(status: str, level: str, action: str) -> TransitionRefused:
 def plan(status: str, level: str, assignee: str | None, action: str, *,
          new_assignee: str | None = None, reason: str | None = None,
          satisfaction: int | None = None, to_level: str | None = None,
-         to_status: str | None = None) -> Step:
+         to_status: str | None = None, duplicate_of: int | None = None) -> Step:
     """Check one action against the rules and return the step it makes.
 
     Raises :class:`TransitionRefused` when the action is not allowed in the current status or
     level, and :class:`InvalidInput` when a value the action needs is missing or wrong: assign
     needs ``new_assignee``, revisit a ``satisfaction`` of 1-5, escalate a ``reason`` (and an
-    optional ``to_level`` above the current one), reopen an optional ``to_status``.
+    optional ``to_level`` above the current one), reopen an optional ``to_status``; the
+    dismissals a ``reason``, ``duplicate`` also ``duplicate_of`` (whether that hazard exists is
+    the caller's check).
     """
     try:
         act = Action(action)
@@ -177,9 +193,24 @@ def plan(status: str, level: str, assignee: str | None, action: str, *,
         new_status = target
         if new_assignee:
             who = new_assignee
+    elif act in DISMISSALS:
+        return dismissal(act, status, level, who, reason, duplicate_of)
     else:
         new_status = TRANSITIONS[HazardStatus(status)][act].value
     return Step(act, status, new_status, level, new_level, who)
+
+
+def dismissal(act: Action, status: str, level: str, assignee: str | None,
+              reason: str | None, duplicate_of: int | None) -> Step:
+    """Close in one step: invalid, not ours, or a duplicate of ``duplicate_of``."""
+    if not reason:
+        raise InvalidInput("reason", "hz.required")
+    extra: dict[str, Any] = {"reason": reason}
+    if act == Action.DUPLICATE:
+        if duplicate_of is None:
+            raise InvalidInput("duplicate_of", "hz.required")
+        extra["duplicate_of"] = duplicate_of
+    return Step(act, status, S.CLOSED.value, level, level, assignee, extra)
 
 
 def escalated_level(level: str, to_level: str | None) -> str:

@@ -84,6 +84,9 @@ def serialize(row: Any, *, private: bool, now: datetime) -> dict[str, Any]:
         "overdue": kind is not None,
         "overdue_kind": None if kind is None else kind.value,
         "allowed_actions": lifecycle.allowed_actions(row.status, row.level),
+        # how a closed hazard was closed: close (after its revisit), invalid, not_ours, duplicate
+        "closed_as": (row.closing or {}).get("action"),
+        "duplicate_of": (row.closing or {}).get("duplicate_of"),
         "lon": row.lon,
         "lat": row.lat,
         "geometry": row.geometry,

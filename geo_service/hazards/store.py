@@ -14,7 +14,7 @@ from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.dialects.postgresql import JSONB
 
 from geo_service.hazards import lifecycle
-from geo_service.hazards.errors import NotFound
+from geo_service.hazards.errors import InvalidInput, NotFound
 from geo_service.hazards.inputs import HazardFilter
 from geo_service.hazards.records import HazardPage, degrees_for, event_dict, ewkt, serialize, utcnow
 from geo_service.vocab import HazardCategory
@@ -61,7 +61,10 @@ SELECT h.id, h.source_id, h.category, h.description, h.severity, h.status, h.lev
        (SELECT e.satisfaction FROM hazard_events e WHERE e.hazard_id = h.id
             AND e.action = 'revisit' ORDER BY e.at DESC, e.id DESC LIMIT 1) AS satisfaction,
        (SELECT e.extra FROM hazard_events e WHERE e.hazard_id = h.id
-            AND e.action = 'report' ORDER BY e.at, e.id LIMIT 1) AS report_extra
+            AND e.action = 'report' ORDER BY e.at, e.id LIMIT 1) AS report_extra,
+       (SELECT jsonb_build_object('action', e.action, 'duplicate_of', e.extra->'duplicate_of')
+        FROM hazard_events e WHERE e.hazard_id = h.id AND h.status = 'closed'
+            AND e.to_status = 'closed' ORDER BY e.at DESC, e.id DESC LIMIT 1) AS closing
 FROM hazards h LEFT JOIN grids g ON g.id = h.grid_id
 """
 EVENT_SQL = """
@@ -271,6 +274,13 @@ def lock_hazard(conn: Connection, hazard_id: int) -> Any:
     """The hazard's state row, locked ``FOR UPDATE``; ``None`` when there is none."""
     return conn.execute(text("SELECT id, status, level, assignee, light_id, camera_id "
                              "FROM hazards WHERE id = :id FOR UPDATE"), {"id": hazard_id}).first()
+
+
+def check_original(conn: Connection, hazard_id: int, original: int | None) -> None:
+    """A duplicate points to another hazard that exists (:class:`InvalidInput` otherwise)."""
+    found = conn.execute(text("SELECT 1 FROM hazards WHERE id = :id"), {"id": original}).first()
+    if original == hazard_id or found is None:
+        raise InvalidInput("duplicate_of", "hz.duplicate_of_unknown", id=original)
 
 
 def update_state(conn: Connection, hazard_id: int, *, status: str, level: str,

@@ -296,7 +296,8 @@ def detail_page(hazard_id: int, status: int = 200, *, error: HazardError | None 
         show_private=show_private, can_act=can_act,
         actions=ordered_actions(hazard["status"], hazard["level"]) if can_act else [],
         levels_above=level_choices(hazard["level"]),
-        reopen_targets=[s.value for s in lifecycle.REOPEN_TARGETS])
+        reopen_targets=[s.value for s in lifecycle.REOPEN_TARGETS],
+        dismissals=[a.value for a in lifecycle.DISMISSALS])
 
 
 @blueprint.get("/hazards/<int:hazard_id>")
