@@ -279,6 +279,8 @@ def detail_page(hazard_id: int, status: int = 200, *, error: HazardError | None 
                  "reporter_user_id": privacy.reporters(conn, [hazard_id]).get(hazard_id)}
         show_private = policy.may_see_private(user, scope)
         can_act = policy.decide("hazard_pages.act", "POST", user, hazard=scope).allowed
+        # the list is for staff: anyone else goes back to the map, not to the login page
+        may_list = policy.decide("hazard_pages.listing", "GET", user).allowed
         hazard = privacy.view(hazard, user, scope["reporter_user_id"])
         config = map_config(conn, geometry=hazard["geometry"])
         if hazard["light_id"] or hazard["camera_id"]:
@@ -293,7 +295,7 @@ def detail_page(hazard_id: int, status: int = 200, *, error: HazardError | None 
     return render_page(
         "hazard_detail.html", status, hazard=hazard, config=config, error=error,
         error_field=getattr(error, "field", None), values=values or {}, notice=notice,
-        show_private=show_private, can_act=can_act,
+        show_private=show_private, can_act=can_act, may_list=may_list,
         actions=ordered_actions(hazard["status"], hazard["level"]) if can_act else [],
         levels_above=level_choices(hazard["level"]),
         reopen_targets=[s.value for s in lifecycle.REOPEN_TARGETS],
