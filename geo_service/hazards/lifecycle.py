@@ -90,6 +90,19 @@ def allowed_actions(status: str, level: str) -> list[str]:
     return sorted(actions, key=list(Action).index)
 
 
+# The level a hazard must not have gone above for these roles to keep acting on it.
+ROLE_LEVELS: dict[str, Level] = {"building_leader": Level.BUILDING, "grid_worker": Level.GRID}
+
+
+def actions_for(status: str, level: str, role: str | None) -> list[str]:
+    """The allowed actions a user of ``role`` still owns: none once the hazard has been
+    escalated above the role's level (a grid worker's hazard raised to the community)."""
+    own = ROLE_LEVELS.get(role or "")
+    if own is not None and LEVELS.index(Level(level)) > LEVELS.index(own):
+        return []
+    return allowed_actions(status, level)
+
+
 def is_open(status: str) -> bool:
     """Open means not closed (resolved and revisited hazards are still open)."""
     return status != S.CLOSED

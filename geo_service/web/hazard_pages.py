@@ -252,9 +252,10 @@ NEXT_STEP = {"reported": "assign", "assigned": "start", "in_progress": "resolve"
              "resolved": "revisit", "revisited": "close", "closed": "reopen"}
 
 
-def ordered_actions(status: str, level: str) -> list[str]:
-    """The allowed actions, the one that moves the hazard on first, the others as they come."""
-    allowed = lifecycle.allowed_actions(status, level)
+def ordered_actions(status: str, level: str, role: str | None = None) -> list[str]:
+    """The actions ``role`` may take (:func:`lifecycle.actions_for`), the one that moves the
+    hazard on first, the others as they come."""
+    allowed = lifecycle.actions_for(status, level, role)
     first = NEXT_STEP.get(status)
     return sorted(allowed, key=lambda a: (a != first, allowed.index(a)))
 
@@ -296,7 +297,8 @@ def detail_page(hazard_id: int, status: int = 200, *, error: HazardError | None 
         "hazard_detail.html", status, hazard=hazard, config=config, error=error,
         error_field=getattr(error, "field", None), values=values or {}, notice=notice,
         show_private=show_private, can_act=can_act, may_list=may_list,
-        actions=ordered_actions(hazard["status"], hazard["level"]) if can_act else [],
+        actions=(ordered_actions(hazard["status"], hazard["level"], getattr(user, "role", None))
+                 if can_act else []),
         levels_above=level_choices(hazard["level"]),
         reopen_targets=[s.value for s in lifecycle.REOPEN_TARGETS],
         dismissals=[a.value for a in lifecycle.DISMISSALS])
