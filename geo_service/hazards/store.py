@@ -149,15 +149,21 @@ def where_clause(filters: HazardFilter, now: datetime) -> tuple[str, dict[str, A
     return (" WHERE " + " AND ".join(parts)) if parts else "", params
 
 
+ORDERS = {"newest": "h.reported_at DESC, h.id DESC",
+          # a worklist: overdue first, then the nearest due time
+          "work": f"{overdue_sql('h')} DESC, h.due_at ASC NULLS LAST, h.id"}
+
+
 def list_hazards(conn: Connection, filters: HazardFilter | None = None, *,
                  limit: int | None = 100, offset: int = 0, now: datetime | None = None,
-                 private: bool = False) -> HazardPage:
-    """Hazards matching ``filters``, newest report first; ``limit=None`` means all."""
+                 private: bool = False, order: str = "newest") -> HazardPage:
+    """Hazards matching ``filters``, newest report first (``order="work"``: overdue first,
+    then by due time); ``limit=None`` means all."""
     now = now or utcnow()
     where, params = where_clause(filters or HazardFilter(), now)
     total = conn.execute(text(f"SELECT count(*) FROM hazards h{where}"), params).scalar_one()
     page = f" LIMIT {int(limit)}" if limit is not None else ""
-    rows = conn.execute(text(f"{HAZARD_SQL}{where} ORDER BY h.reported_at DESC, h.id DESC"
+    rows = conn.execute(text(f"{HAZARD_SQL}{where} ORDER BY {ORDERS[order]}"
                              f"{page} OFFSET {int(offset)}"), params)
     return HazardPage([serialize(r, private=private, now=now) for r in rows], total)
 

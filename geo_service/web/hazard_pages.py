@@ -34,7 +34,7 @@ from flask import (
     request,
     url_for,
 )
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from geo_service.auth import policy, privacy
@@ -336,9 +336,25 @@ def filter_params(args: Any) -> list[tuple[str, str]]:
     return [(k, v) for k, v in args.items(multi=True) if k in FILTER_KEYS and v.strip()]
 
 
+def worker_grids(user: Any) -> list[int]:
+    """The grid numbers of a signed-in grid worker (empty for anyone else)."""
+    if getattr(user, "role", None) != "grid_worker" or not getattr(user, "grid_ids", None):
+        return []
+    with engine().connect() as conn:
+        return list(conn.execute(text("SELECT number FROM grids WHERE id = ANY(:ids) "
+                                      "ORDER BY number"), {"ids": list(user.grid_ids)}).scalars())
+
+
 @blueprint.get("/hazards")
 def listing() -> Response:
     """Filtered, paged hazards with links to each and exports of exactly the filtered set."""
+    mine = worker_grids(current_user())
+    if mine and not any(key in request.args for key in FILTER_KEYS):
+        # a grid worker's default list: their grids' open hazards (a filter they can clear)
+        query = urlencode([("grid", ",".join(map(str, mine))), ("status", "open"),
+                           *request.args.items()])
+        return redirect(f"/hazards?{query}", code=303)
+    order = "work" if mine else "newest"
     params = filter_params(request.args)
     error: HazardError | None = None
     try:
@@ -349,11 +365,11 @@ def listing() -> Response:
     with engine().connect() as conn:
         grids = grid_choices(conn)
         if filters is not None:
-            result = service.list_hazards(conn, filters, limit=PAGE_SIZE,
+            result = service.list_hazards(conn, filters, limit=PAGE_SIZE, order=order,
                                           offset=(page - 1) * PAGE_SIZE, private=True)
             if not result.items and result.total and page > 1:  # past the end: the last page
                 page = -(-result.total // PAGE_SIZE)
-                result = service.list_hazards(conn, filters, limit=PAGE_SIZE,
+                result = service.list_hazards(conn, filters, limit=PAGE_SIZE, order=order,
                                               offset=(page - 1) * PAGE_SIZE, private=True)
             items, total = privacy.view_all(conn, result.items, current_user()), result.total
         else:
@@ -371,4 +387,6 @@ def listing() -> Response:
         page=page, pages=pages, page_url=page_url, exports=exports, chosen=chosen, grids=grids,
         error=error, categories=[c.value for c in HazardCategory],
         statuses=[s.value for s in HazardStatus], levels=[lv.value for lv in Level],
-        severities=[s.value for s in Severity])
+        severities=[s.value for s in Severity],
+        my_grids=(",".join(map(str, mine))
+                  if mine and chosen["grid"] == ",".join(map(str, mine)) else ""))
