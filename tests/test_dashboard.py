@@ -10,6 +10,7 @@ import statistics
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -18,6 +19,8 @@ from sqlalchemy import Engine, text
 
 from geo_service.config import Settings
 from geo_service.db.engine import engine_for
+from geo_service.hazards import lifecycle
+from geo_service.vocab import Severity
 
 RESOLVED = {"resolved", "revisited", "closed"}
 
@@ -67,11 +70,28 @@ def add_edge_cases(engine: Engine) -> None:
                  "s": after})
 
 
+def overdue(hazard: Any, events: list[Any], now: datetime) -> bool:
+    """Past the resolve due (not yet resolved) or the revisit due (resolved, not revisited)."""
+    if hazard.status in ("reported", "assigned", "in_progress"):
+        return hazard.due_at is not None and hazard.due_at < now
+    resolves = [e.at for e in events if e.action == "resolve"]
+    if hazard.status != "resolved" or not resolves:
+        return False
+    days = lifecycle.REVISIT_DAYS[Severity(hazard.severity)]
+    return max(resolves) + timedelta(days=days) < now
+
+
+def dismissed(events: list[Any]) -> bool:
+    """Closed in one step (invalid, not ours, duplicate): left out of the revisited share."""
+    closing = [e for e in events if e.action in ("close", *lifecycle.DISMISSALS)]
+    return bool(closing) and max(closing, key=lambda e: e.at).action in lifecycle.DISMISSALS
+
+
 def expected(engine: Engine) -> dict[str, dict[str, object]]:
     """The dashboard's numbers, from the raw rows, by grid number ('none' outside, 'total')."""
     with engine.connect() as conn:
         hazards = conn.execute(text(
-            "SELECT h.id, g.number, h.status, h.reported_at, h.due_at FROM hazards h "
+            "SELECT h.id, g.number, h.status, h.severity, h.reported_at, h.due_at FROM hazards h "
             "LEFT JOIN grids g ON g.id = h.grid_id")).all()
         events = conn.execute(text("SELECT hazard_id, action, at FROM hazard_events")).all()
         numbers = list(conn.execute(text("SELECT number FROM grids")).scalars())
@@ -87,7 +107,8 @@ def expected(engine: Engine) -> dict[str, dict[str, object]]:
     out = {}
     for key, members in groups.items():
         closed = [h for h in members if h.status == "closed"]
-        revisited = [h for h in closed if any(e.action == "revisit" for e in by_hazard[h.id])]
+        looped = [h for h in closed if not dismissed(by_hazard[h.id])]
+        revisited = [h for h in looped if any(e.action == "revisit" for e in by_hazard[h.id])]
         durations = []
         for h in members:
             resolves = [e.at for e in by_hazard[h.id] if e.action == "resolve"]
@@ -96,11 +117,10 @@ def expected(engine: Engine) -> dict[str, dict[str, object]]:
         out[key] = {
             "open": sum(h.status != "closed" for h in members),
             "closed": len(closed),
-            "overdue": sum(h.status != "closed" and h.due_at is not None and h.due_at < now
-                           for h in members),
+            "overdue": sum(overdue(h, by_hazard[h.id], now) for h in members),
             "median": statistics.median(durations) if durations else None,
             "resolved": len(durations),
-            "revisited": len(revisited) / len(closed) if closed else None,
+            "revisited": len(revisited) / len(looped) if looped else None,
             "escalations": sum(e.action == "escalate" for h in members
                                for e in by_hazard[h.id]),
         }

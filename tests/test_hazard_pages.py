@@ -35,6 +35,7 @@ from sqlalchemy import Engine, text
 from geo_service.config import Settings
 from geo_service.db.engine import engine_for
 from geo_service.hazards import lifecycle
+from geo_service.hazards.store import overdue_sql
 
 XSS = "<script>alert(1)</script><img src=x onerror=alert(1)>"
 XSS_NAME = '"><img src=x onerror=alert(2)>王<b>五</b>'
@@ -133,7 +134,7 @@ def test_list_filters_and_exports_match_the_database(staff_client: FlaskClient, 
             "SELECT g.number FROM hazards h JOIN grids g ON g.id = h.grid_id "
             "GROUP BY g.number ORDER BY count(*) DESC, g.number LIMIT 1")).scalar_one()
     not_closed = "h.status <> 'closed'"
-    overdue = f"{not_closed} AND h.due_at < now()"
+    overdue = overdue_sql("h", "now()")  # the one definition (its own test: overdue_one_truth)
     cases = [
         ("", "true", {}),
         (f"grid={busy_grid}", "g.number = :grid", {"grid": busy_grid}),
@@ -209,7 +210,7 @@ def test_actions_follow_the_lifecycle(staff_client: FlaskClient, engine: Engine)
     hazard = report(client)
     url = f"/hazards/{hazard['id']}"
     page = client.get(url).get_data(as_text=True)
-    assert forms_on(page) == ["assign", "escalate"]
+    assert forms_on(page) == ["assign", "escalate", "invalid", "not_ours", "duplicate"]
     assert re.search(r'<details open data-action="assign">', page)
     assert "已上报" in page and "背街小巷垃圾堆积" in page
 

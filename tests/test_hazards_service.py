@@ -22,6 +22,7 @@ from geo_service.hazards.inputs import (
     parse_filters,
     parse_report,
 )
+from geo_service.hazards.store import overdue_sql
 
 GEOD = Geod(ellps="WGS84")
 ORIGIN = (106.8300, 27.5200)  # near the sample community, away from its sample hazards
@@ -93,7 +94,8 @@ def test_refused_transition_changes_nothing(engine: Engine) -> None:
                            ("revisit", {"satisfaction": 3}), ("reopen", {})):
         with pytest.raises(TransitionRefused) as refused:
             act(engine, hazard_id, action, **fields)
-        assert refused.value.allowed == ["assign", "escalate"]
+        assert refused.value.allowed == ["assign", "escalate", "invalid", "not_ours",
+                                         "duplicate"]
     with pytest.raises(InvalidInput) as missing:  # assign without a name
         act(engine, hazard_id, "assign")
     assert missing.value.field == "assignee"
@@ -416,9 +418,9 @@ FILTER_CASES = [
     ({"category": "dim_lighting"}, "h.category = 'dim_lighting'"),
     ({"level": "community,subdistrict"}, "h.level IN ('community', 'subdistrict')"),
     ({"grid": "1,2,3,4"}, "g.number IN (1, 2, 3, 4)"),
-    ({"overdue": "true"}, "h.status <> 'closed' AND h.due_at < now()"),
+    ({"overdue": "true"}, overdue_sql("h", "now()")),  # the one definition
     ({"overdue": "false", "status": "open"},
-     "h.status <> 'closed' AND NOT (h.due_at < now())"),
+     f"h.status <> 'closed' AND NOT {overdue_sql('h', 'now()')}"),
     ({"date_from": "2026-07-01", "date_to": "2026-07-31"},
      "h.reported_at >= '2026-07-01T00:00:00+08:00' "
      "AND h.reported_at < '2026-08-01T00:00:00+08:00'"),

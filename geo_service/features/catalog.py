@@ -18,6 +18,7 @@ import geopandas as gpd
 from sqlalchemy import Connection
 
 from geo_service.auth.privacy import PERSONAL_FIELDS
+from geo_service.hazards.store import overdue_kind_sql, overdue_sql
 from geo_service.layers import FieldInfo
 from geo_service.vocab import (
     AssetStatus,
@@ -165,9 +166,8 @@ COLLECTIONS: dict[str, Collection] = {c.id: c for c in (
                    "status": _col("status", vocab=HazardStatus),
                    "level": _col("level", vocab=Level),
                    "open": Field(f"t.{OPEN}", "boolean"),
-                   "overdue": Field(
-                       "(t.due_at IS NOT NULL AND t.due_at < now() AND t.status NOT IN "
-                       f"({', '.join(repr(s) for s in DONE_STATUSES)}))", "boolean"),
+                   "overdue": Field(overdue_sql("t", "now()"), "boolean"),
+                   "overdue_kind": Field(overdue_kind_sql("t", "now()"), "string"),
                    "reported_at": _col("reported_at", "datetime"),
                    "due_at": _col("due_at", "datetime"),
                    "updated_at": _col("updated_at", "datetime"),

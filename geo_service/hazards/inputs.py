@@ -76,6 +76,7 @@ class EventRequest:
     reason: str | None = None
     satisfaction: int | None = None
     status: str | None = None  # where ``reopen`` goes: in_progress (default) or assigned
+    duplicate_of: int | None = None  # the original, for ``duplicate``
 
 
 @dataclass(frozen=True)
@@ -390,6 +391,7 @@ def parse_event(data: Mapping[str, Any], *, actor: str | None = None) -> EventRe
         reason=text(data, "reason", limit=MAX_NOTE),
         satisfaction=integer(data, "satisfaction", low=1, high=5),
         status=None if status in (None, "") else choice(status, "status", HazardStatus),
+        duplicate_of=integer(data, "duplicate_of"),
     )
 
 

@@ -4,14 +4,18 @@ reported -assign-> assigned -start-> in_progress -resolve-> resolved -revisit-> 
 -close-> closed; ``reopen`` takes a resolved, revisited or closed hazard back to in_progress (or
 assigned); ``escalate`` raises the level (building -> grid -> community -> subdistrict) at any
 open status without changing it; ``assign`` also re-assigns an assigned or in-progress hazard.
+Staff close a report in one step from any open status as ``invalid``, ``not_ours`` or
+``duplicate`` (of an earlier hazard, ``duplicate_of``), always with a reason and never with a
+satisfaction score (these closures are left out of the revisit figures).
 Everything here is pure: :func:`plan` checks one step and says what it changes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from geo_service.hazards.errors import InvalidInput, TransitionRefused
 from geo_service.hazards.messages import Term
@@ -31,6 +35,13 @@ class Action(StrEnum):
     CLOSE = "close"
     ESCALATE = "escalate"
     REOPEN = "reopen"
+    INVALID = "invalid"
+    NOT_OURS = "not_ours"
+    DUPLICATE = "duplicate"
+
+
+# Closing in one step, without the loop (no resolve, no revisit, no satisfaction).
+DISMISSALS: tuple[Action, ...] = (Action.INVALID, Action.NOT_OURS, Action.DUPLICATE)
 
 
 # status -> {action: next status}; escalate keeps the status and is added for open statuses.
@@ -47,6 +58,23 @@ REOPEN_TARGETS: tuple[HazardStatus, ...] = (S.IN_PROGRESS, S.ASSIGNED)
 LEVELS: tuple[Level, ...] = tuple(Level)  # in escalation order
 DUE_DAYS: dict[Severity, int] = {Severity.URGENT: 1, Severity.HIGH: 3, Severity.MEDIUM: 7,
                                  Severity.LOW: 15}
+# Days from the (last) resolve to the follow-up visit being due.
+REVISIT_DAYS: dict[Severity, int] = {Severity.URGENT: 2, Severity.HIGH: 3, Severity.MEDIUM: 5,
+                                     Severity.LOW: 7}
+# Overdue, the one definition (map, list, dashboard, Open311, exports, reminders):
+# "resolve" overdue: not yet resolved (these statuses) and past ``due_at``;
+# "revisit" overdue: resolved, not yet revisited, and past its revisit due time.
+RESOLVE_DUE_STATUSES: tuple[HazardStatus, ...] = (S.REPORTED, S.ASSIGNED, S.IN_PROGRESS)
+REVISIT_DUE_STATUSES: tuple[HazardStatus, ...] = (S.RESOLVED,)
+
+
+class Overdue(StrEnum):
+    """The two kinds of overdue."""
+
+    RESOLVE = "resolve"
+    REVISIT = "revisit"
+
+
 # Statuses in which a tied streetlight or camera counts as broken.
 ASSET_BROKEN_STATUSES: tuple[HazardStatus, ...] = (S.REPORTED, S.ASSIGNED, S.IN_PROGRESS)
 
@@ -57,7 +85,22 @@ def allowed_actions(status: str, level: str) -> list[str]:
     actions = [a.value for a in Action if a in here]
     if status in OPEN_STATUSES and level != LEVELS[-1].value:
         actions.append(Action.ESCALATE.value)
+    if status in OPEN_STATUSES:
+        actions += [a.value for a in DISMISSALS]
     return sorted(actions, key=list(Action).index)
+
+
+# The level a hazard must not have gone above for these roles to keep acting on it.
+ROLE_LEVELS: dict[str, Level] = {"building_leader": Level.BUILDING, "grid_worker": Level.GRID}
+
+
+def actions_for(status: str, level: str, role: str | None) -> list[str]:
+    """The allowed actions a user of ``role`` still owns: none once the hazard has been
+    escalated above the role's level (a grid worker's hazard raised to the community)."""
+    own = ROLE_LEVELS.get(role or "")
+    if own is not None and LEVELS.index(Level(level)) > LEVELS.index(own):
+        return []
+    return allowed_actions(status, level)
 
 
 def is_open(status: str) -> bool:
@@ -70,9 +113,27 @@ def due_at(reported_at: datetime, severity: str) -> datetime:
     return reported_at + timedelta(days=DUE_DAYS[Severity(severity)])
 
 
-def is_overdue(status: str, due: datetime | None, now: datetime) -> bool:
-    """Open and past its due time."""
-    return due is not None and is_open(status) and now > due
+def revisit_due_at(resolved_at: datetime | None, severity: str) -> datetime | None:
+    """When the follow-up visit of a hazard resolved at ``resolved_at`` is due."""
+    if resolved_at is None:
+        return None
+    return resolved_at + timedelta(days=REVISIT_DAYS[Severity(severity)])
+
+
+def overdue_kind(status: str, due: datetime | None, revisit_due: datetime | None,
+                 now: datetime) -> Overdue | None:
+    """Which deadline a hazard has missed: resolve, revisit or none (``None``)."""
+    if status in RESOLVE_DUE_STATUSES and due is not None and now > due:
+        return Overdue.RESOLVE
+    if status in REVISIT_DUE_STATUSES and revisit_due is not None and now > revisit_due:
+        return Overdue.REVISIT
+    return None
+
+
+def is_overdue(status: str, due: datetime | None, now: datetime,
+               revisit_due: datetime | None = None) -> bool:
+    """Past the deadline of its current step (see :func:`overdue_kind`)."""
+    return overdue_kind(status, due, revisit_due, now) is not None
 
 
 def asset_broken(status: str) -> bool:
@@ -90,6 +151,7 @@ class Step:
     from_level: str
     to_level: str
     assignee: str | None  # the hazard's assignee after the step
+    extra: dict[str, Any] = field(default_factory=dict)  # kept with the event
 
 
 def refuse(status: str, level: str, action: str) -> TransitionRefused:
@@ -101,13 +163,15 @@ def refuse(status: str, level: str, action: str) -> TransitionRefused:
 def plan(status: str, level: str, assignee: str | None, action: str, *,
          new_assignee: str | None = None, reason: str | None = None,
          satisfaction: int | None = None, to_level: str | None = None,
-         to_status: str | None = None) -> Step:
+         to_status: str | None = None, duplicate_of: int | None = None) -> Step:
     """Check one action against the rules and return the step it makes.
 
     Raises :class:`TransitionRefused` when the action is not allowed in the current status or
     level, and :class:`InvalidInput` when a value the action needs is missing or wrong: assign
     needs ``new_assignee``, revisit a ``satisfaction`` of 1-5, escalate a ``reason`` (and an
-    optional ``to_level`` above the current one), reopen an optional ``to_status``.
+    optional ``to_level`` above the current one), reopen an optional ``to_status``; the
+    dismissals a ``reason``, ``duplicate`` also ``duplicate_of`` (whether that hazard exists is
+    the caller's check).
     """
     try:
         act = Action(action)
@@ -142,9 +206,24 @@ def plan(status: str, level: str, assignee: str | None, action: str, *,
         new_status = target
         if new_assignee:
             who = new_assignee
+    elif act in DISMISSALS:
+        return dismissal(act, status, level, who, reason, duplicate_of)
     else:
         new_status = TRANSITIONS[HazardStatus(status)][act].value
     return Step(act, status, new_status, level, new_level, who)
+
+
+def dismissal(act: Action, status: str, level: str, assignee: str | None,
+              reason: str | None, duplicate_of: int | None) -> Step:
+    """Close in one step: invalid, not ours, or a duplicate of ``duplicate_of``."""
+    if not reason:
+        raise InvalidInput("reason", "hz.required")
+    extra: dict[str, Any] = {"reason": reason}
+    if act == Action.DUPLICATE:
+        if duplicate_of is None:
+            raise InvalidInput("duplicate_of", "hz.required")
+        extra["duplicate_of"] = duplicate_of
+    return Step(act, status, S.CLOSED.value, level, level, assignee, extra)
 
 
 def escalated_level(level: str, to_level: str | None) -> str:

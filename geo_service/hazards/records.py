@@ -57,6 +57,7 @@ def degrees_for(geom: BaseGeometry, metres: float) -> float:
 def serialize(row: Any, *, private: bool, now: datetime) -> dict[str, Any]:
     """A hazard row as a JSON-ready dict; reporter name/contact only when ``private``."""
     extra = row.report_extra or {}
+    kind = lifecycle.overdue_kind(row.status, row.due_at, row.revisit_due_at, now)
     item: dict[str, Any] = {
         "id": row.id,
         "source_id": row.source_id,
@@ -79,8 +80,13 @@ def serialize(row: Any, *, private: bool, now: datetime) -> dict[str, Any]:
         "due_at": iso(row.due_at),
         "updated_at": iso(row.updated_at),
         "open": lifecycle.is_open(row.status),
-        "overdue": lifecycle.is_overdue(row.status, row.due_at, now),
+        "revisit_due_at": iso(row.revisit_due_at),
+        "overdue": kind is not None,
+        "overdue_kind": None if kind is None else kind.value,
         "allowed_actions": lifecycle.allowed_actions(row.status, row.level),
+        # how a closed hazard was closed: close (after its revisit), invalid, not_ours, duplicate
+        "closed_as": (row.closing or {}).get("action"),
+        "duplicate_of": (row.closing or {}).get("duplicate_of"),
         "lon": row.lon,
         "lat": row.lat,
         "geometry": row.geometry,

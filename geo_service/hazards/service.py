@@ -174,10 +174,12 @@ def apply_event(conn: Connection, hazard_id: int, request: EventRequest, *,
     step = lifecycle.plan(row.status, row.level, row.assignee, request.action,
                           new_assignee=request.assignee, reason=request.reason,
                           satisfaction=request.satisfaction, to_level=request.level,
-                          to_status=request.status)
+                          to_status=request.status, duplicate_of=request.duplicate_of)
+    if step.action == lifecycle.Action.DUPLICATE:
+        store.check_original(conn, hazard_id, request.duplicate_of)
     store.update_state(conn, hazard_id, status=step.to_status, level=step.to_level,
                        assignee=step.assignee, now=now)
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = dict(step.extra)
     if step.action in (lifecycle.Action.ASSIGN, lifecycle.Action.REOPEN) and request.assignee:
         extra["assignee"] = request.assignee
     if step.action == lifecycle.Action.ESCALATE:
@@ -187,7 +189,7 @@ def apply_event(conn: Connection, hazard_id: int, request: EventRequest, *,
         from_status=step.from_status, to_status=step.to_status, from_level=step.from_level,
         to_level=step.to_level,
         note=request.note or (request.reason if step.action == lifecycle.Action.ESCALATE
-                              else None),
+                              or step.action in lifecycle.DISMISSALS else None),
         satisfaction=request.satisfaction if step.action == lifecycle.Action.REVISIT else None,
         extra=extra or None)
     outbox.record(conn, event_id)  # its notifications, in this transaction

@@ -10,32 +10,39 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from geo_service.hazards import lifecycle
 from geo_service.hazards.inputs import HazardFilter
 from geo_service.hazards.records import utcnow
-from geo_service.hazards.store import where_clause
+from geo_service.hazards.store import overdue_sql, where_clause
 from geo_service.vocab import HazardStatus
 
 RESOLVED_STATUSES = (HazardStatus.RESOLVED.value, HazardStatus.REVISITED.value,
                      HazardStatus.CLOSED.value)
 
 STATS_SQL = """
-WITH sel AS (SELECT h.id, h.grid_id, h.status, h.reported_at, h.due_at FROM hazards h{where}),
+WITH sel AS (SELECT h.id, h.grid_id, h.status, h.reported_at, h.due_at,
+                    {overdue} AS overdue FROM hazards h{where}),
 last_resolve AS (
     SELECT e.hazard_id, max(e.at) AS at FROM hazard_events e
     WHERE e.action = 'resolve' AND e.hazard_id IN (SELECT id FROM sel) GROUP BY e.hazard_id),
 revisited AS (
     SELECT DISTINCT e.hazard_id FROM hazard_events e
     WHERE e.action = 'revisit' AND e.hazard_id IN (SELECT id FROM sel)),
+closing AS (
+    SELECT DISTINCT ON (e.hazard_id) e.hazard_id, e.action FROM hazard_events e
+    WHERE e.to_status = 'closed' AND e.hazard_id IN (SELECT id FROM sel)
+    ORDER BY e.hazard_id, e.at DESC, e.id DESC),
 escalations AS (
     SELECT e.hazard_id, count(*) AS n FROM hazard_events e
     WHERE e.action = 'escalate' AND e.hazard_id IN (SELECT id FROM sel) GROUP BY e.hazard_id)
 SELECT GROUPING(s.grid_id) = 1 AS is_total, s.grid_id,
        count(*) FILTER (WHERE s.status <> 'closed') AS open,
        count(*) FILTER (WHERE s.status = 'closed') AS closed,
-       count(*) FILTER (WHERE s.status <> 'closed' AND s.due_at IS NOT NULL
-                          AND s.due_at < :now) AS overdue,
-       count(*) FILTER (WHERE s.status = 'closed' AND v.hazard_id IS NOT NULL)
-           AS closed_revisited,
+       count(*) FILTER (WHERE s.overdue) AS overdue,
+       count(*) FILTER (WHERE s.status = 'closed' AND c.action = ANY(:dismissals))
+           AS dismissed,
+       count(*) FILTER (WHERE s.status = 'closed' AND v.hazard_id IS NOT NULL
+                          AND c.action <> ALL(:dismissals)) AS closed_revisited,
        count(r.at) FILTER (WHERE s.status = ANY(:resolved)) AS resolved_n,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM r.at - s.reported_at))
            FILTER (WHERE s.status = ANY(:resolved) AND r.at IS NOT NULL) AS median_seconds,
@@ -43,6 +50,7 @@ SELECT GROUPING(s.grid_id) = 1 AS is_total, s.grid_id,
 FROM sel s
 LEFT JOIN last_resolve r ON r.hazard_id = s.id
 LEFT JOIN revisited v ON v.hazard_id = s.id
+LEFT JOIN closing c ON c.hazard_id = s.id
 LEFT JOIN escalations x ON x.hazard_id = s.id
 GROUP BY GROUPING SETS ((s.grid_id), ())
 """
@@ -54,21 +62,25 @@ def grid_stats(conn: Connection, filters: HazardFilter | None = None,
     of one community when ``community_id`` is given.
 
     Each row: ``grid`` (number or None), ``open``, ``closed``, ``overdue``, ``resolved_n``,
-    ``median_days`` (None when nothing is resolved), ``revisited_share`` (None when nothing
-    is closed), ``closed_revisited``, ``escalations``.
+    ``median_days`` (None when nothing is resolved), ``dismissed`` (closed in one step as
+    invalid, not ours or duplicate), ``revisited_share`` (revisited among the closed that are
+    not dismissed; None when there are none), ``closed_revisited``, ``escalations``.
     """
     now = now or utcnow()
     where, params = where_clause(filters or HazardFilter(), now)
     mine = "(CAST(:community AS integer) IS NULL OR {t}community_id = :community)"
     where += (" AND " if where else " WHERE ") + mine.format(t="h.")
-    params |= {"resolved": list(RESOLVED_STATUSES), "community": community_id}
-    found = conn.execute(text(STATS_SQL.format(where=where)), params).mappings().all()
+    params |= {"resolved": list(RESOLVED_STATUSES), "community": community_id,
+               "dismissals": [a.value for a in lifecycle.DISMISSALS]}
+    statement = text(STATS_SQL.format(where=where, overdue=overdue_sql("h")))
+    found = conn.execute(statement, params).mappings().all()
     grids = conn.execute(text(f"SELECT id, number, name FROM grids WHERE {mine.format(t='')} "
                               "ORDER BY number"), params).all()
 
     def row(data: Any, grid: int | None) -> dict[str, Any]:
         data = data or {}
         closed = int(data.get("closed") or 0)
+        looped = closed - int(data.get("dismissed") or 0)  # closed through the whole loop
         seconds = data.get("median_seconds")
         return {
             "grid": grid,
@@ -78,8 +90,9 @@ def grid_stats(conn: Connection, filters: HazardFilter | None = None,
             "resolved_n": int(data.get("resolved_n") or 0),
             "median_days": None if seconds is None else float(seconds) / 86400.0,
             "closed_revisited": int(data.get("closed_revisited") or 0),
-            "revisited_share": (int(data.get("closed_revisited") or 0) / closed
-                                if closed else None),
+            "dismissed": int(data.get("dismissed") or 0),
+            "revisited_share": (int(data.get("closed_revisited") or 0) / looped
+                                if looped else None),
             "escalations": int(data.get("escalations") or 0),
         }
 

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.dialects.postgresql import JSONB
 
 from geo_service.hazards import lifecycle
-from geo_service.hazards.errors import NotFound
+from geo_service.hazards.errors import InvalidInput, NotFound
 from geo_service.hazards.inputs import HazardFilter
 from geo_service.hazards.records import HazardPage, degrees_for, event_dict, ewkt, serialize, utcnow
 from geo_service.vocab import HazardCategory
@@ -23,16 +23,48 @@ LOCK_NAMESPACE = 3110  # pg_advisory_xact_lock(namespace, hashtext(category))
 ASSETS = {"light_id": ("lights", "hz.light", HazardCategory.BROKEN_LIGHT),
           "camera_id": ("cameras", "hz.camera", HazardCategory.BROKEN_CAMERA)}
 
+
+
+# -- overdue, the SQL form of :func:`lifecycle.overdue_kind` -----------------------------------
+def _values(statuses: tuple[str, ...]) -> str:
+    return ", ".join(f"'{s}'" for s in statuses)
+
+
+def revisit_due_sql(alias: str = "h") -> str:
+    """SQL for a hazard's revisit due time: its last resolve plus ``REVISIT_DAYS``."""
+    days = " ".join(f"WHEN '{sev.value}' THEN {n}" for sev, n in lifecycle.REVISIT_DAYS.items())
+    return (f"((SELECT max(e.at) FROM hazard_events e WHERE e.hazard_id = {alias}.id "
+            f"AND e.action = 'resolve') + make_interval(days => CASE {alias}.severity {days} "
+            "END))")
+
+
+def overdue_kind_sql(alias: str = "h", now: str = ":now") -> str:
+    """SQL for ``'resolve'``, ``'revisit'`` or NULL (not overdue), as in :mod:`.lifecycle`."""
+    return (f"(CASE WHEN {alias}.status IN ({_values(lifecycle.RESOLVE_DUE_STATUSES)}) "
+            f"AND {alias}.due_at < {now} THEN '{lifecycle.Overdue.RESOLVE}' "
+            f"WHEN {alias}.status IN ({_values(lifecycle.REVISIT_DUE_STATUSES)}) "
+            f"AND {revisit_due_sql(alias)} < {now} THEN '{lifecycle.Overdue.REVISIT}' END)")
+
+
+def overdue_sql(alias: str = "h", now: str = ":now") -> str:
+    """SQL that is true exactly for overdue hazards (never NULL)."""
+    return f"({overdue_kind_sql(alias, now)} IS NOT NULL)"
+
+
 HAZARD_SQL = """
 SELECT h.id, h.source_id, h.category, h.description, h.severity, h.status, h.level,
        h.assignee, h.grid_id, g.number AS grid_number, h.building_id, h.light_id, h.camera_id,
        h.photo, h.reporter_name, h.reporter_contact, h.reported_at, h.due_at, h.updated_at,
-       h.source AS channel, ST_AsGeoJSON(h.geom, 8)::json AS geometry,
+       h.source AS channel, """ + revisit_due_sql("h") + """ AS revisit_due_at,
+       ST_AsGeoJSON(h.geom, 8)::json AS geometry,
        ST_X(ST_PointOnSurface(h.geom)) AS lon, ST_Y(ST_PointOnSurface(h.geom)) AS lat,
        (SELECT e.satisfaction FROM hazard_events e WHERE e.hazard_id = h.id
             AND e.action = 'revisit' ORDER BY e.at DESC, e.id DESC LIMIT 1) AS satisfaction,
        (SELECT e.extra FROM hazard_events e WHERE e.hazard_id = h.id
-            AND e.action = 'report' ORDER BY e.at, e.id LIMIT 1) AS report_extra
+            AND e.action = 'report' ORDER BY e.at, e.id LIMIT 1) AS report_extra,
+       (SELECT jsonb_build_object('action', e.action, 'duplicate_of', e.extra->'duplicate_of')
+        FROM hazard_events e WHERE e.hazard_id = h.id AND h.status = 'closed'
+            AND e.to_status = 'closed' ORDER BY e.at DESC, e.id DESC LIMIT 1) AS closing
 FROM hazards h LEFT JOIN grids g ON g.id = h.grid_id
 """
 EVENT_SQL = """
@@ -105,7 +137,7 @@ def where_clause(filters: HazardFilter, now: datetime) -> tuple[str, dict[str, A
     if filters.updated_from is not None:
         parts.append("h.updated_at >= :updated_from")
         params["updated_from"] = filters.updated_from
-    overdue = "(h.status <> 'closed' AND h.due_at IS NOT NULL AND h.due_at < :now)"
+    overdue = overdue_sql("h")
     if filters.overdue is True:
         parts.append(overdue)
     elif filters.overdue is False:
@@ -117,15 +149,21 @@ def where_clause(filters: HazardFilter, now: datetime) -> tuple[str, dict[str, A
     return (" WHERE " + " AND ".join(parts)) if parts else "", params
 
 
+ORDERS = {"newest": "h.reported_at DESC, h.id DESC",
+          # a worklist: overdue first, then the nearest due time
+          "work": f"{overdue_sql('h')} DESC, h.due_at ASC NULLS LAST, h.id"}
+
+
 def list_hazards(conn: Connection, filters: HazardFilter | None = None, *,
                  limit: int | None = 100, offset: int = 0, now: datetime | None = None,
-                 private: bool = False) -> HazardPage:
-    """Hazards matching ``filters``, newest report first; ``limit=None`` means all."""
+                 private: bool = False, order: str = "newest") -> HazardPage:
+    """Hazards matching ``filters``, newest report first (``order="work"``: overdue first,
+    then by due time); ``limit=None`` means all."""
     now = now or utcnow()
     where, params = where_clause(filters or HazardFilter(), now)
     total = conn.execute(text(f"SELECT count(*) FROM hazards h{where}"), params).scalar_one()
     page = f" LIMIT {int(limit)}" if limit is not None else ""
-    rows = conn.execute(text(f"{HAZARD_SQL}{where} ORDER BY h.reported_at DESC, h.id DESC"
+    rows = conn.execute(text(f"{HAZARD_SQL}{where} ORDER BY {ORDERS[order]}"
                              f"{page} OFFSET {int(offset)}"), params)
     return HazardPage([serialize(r, private=private, now=now) for r in rows], total)
 
@@ -242,6 +280,13 @@ def lock_hazard(conn: Connection, hazard_id: int) -> Any:
     """The hazard's state row, locked ``FOR UPDATE``; ``None`` when there is none."""
     return conn.execute(text("SELECT id, status, level, assignee, light_id, camera_id "
                              "FROM hazards WHERE id = :id FOR UPDATE"), {"id": hazard_id}).first()
+
+
+def check_original(conn: Connection, hazard_id: int, original: int | None) -> None:
+    """A duplicate points to another hazard that exists (:class:`InvalidInput` otherwise)."""
+    found = conn.execute(text("SELECT 1 FROM hazards WHERE id = :id"), {"id": original}).first()
+    if original == hazard_id or found is None:
+        raise InvalidInput("duplicate_of", "hz.duplicate_of_unknown", id=original)
 
 
 def update_state(conn: Connection, hazard_id: int, *, status: str, level: str,

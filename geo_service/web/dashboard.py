@@ -14,8 +14,12 @@ time to resolve
     From ``reported_at`` to the hazard's last ``resolve`` event, for hazards whose resolution
     stands (status resolved, revisited or closed); a reopened hazard counts again once it is
     resolved again. The median is over those hazards.
+overdue
+    The loop's one definition (:func:`geo_service.hazards.lifecycle.overdue_kind`): not yet
+    resolved and past ``due_at``, or resolved, not yet revisited and past its revisit due.
 share revisited
-    Closed hazards with at least one ``revisit`` event / closed hazards (none closed: no share).
+    Closed hazards with at least one ``revisit`` event / closed hazards, leaving out those
+    closed in one step as invalid, not ours or a duplicate (none left: no share).
 escalations
     ``escalate`` events of the grid's hazards (a hazard raised twice counts twice).
 

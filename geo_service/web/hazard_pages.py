@@ -34,7 +34,7 @@ from flask import (
     request,
     url_for,
 )
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from geo_service.auth import policy, privacy
@@ -252,9 +252,10 @@ NEXT_STEP = {"reported": "assign", "assigned": "start", "in_progress": "resolve"
              "resolved": "revisit", "revisited": "close", "closed": "reopen"}
 
 
-def ordered_actions(status: str, level: str) -> list[str]:
-    """The allowed actions, the one that moves the hazard on first, the others as they come."""
-    allowed = lifecycle.allowed_actions(status, level)
+def ordered_actions(status: str, level: str, role: str | None = None) -> list[str]:
+    """The actions ``role`` may take (:func:`lifecycle.actions_for`), the one that moves the
+    hazard on first, the others as they come."""
+    allowed = lifecycle.actions_for(status, level, role)
     first = NEXT_STEP.get(status)
     return sorted(allowed, key=lambda a: (a != first, allowed.index(a)))
 
@@ -279,6 +280,8 @@ def detail_page(hazard_id: int, status: int = 200, *, error: HazardError | None 
                  "reporter_user_id": privacy.reporters(conn, [hazard_id]).get(hazard_id)}
         show_private = policy.may_see_private(user, scope)
         can_act = policy.decide("hazard_pages.act", "POST", user, hazard=scope).allowed
+        # the list is for staff: anyone else goes back to the map, not to the login page
+        may_list = policy.decide("hazard_pages.listing", "GET", user).allowed
         hazard = privacy.view(hazard, user, scope["reporter_user_id"])
         config = map_config(conn, geometry=hazard["geometry"])
         if hazard["light_id"] or hazard["camera_id"]:
@@ -293,10 +296,12 @@ def detail_page(hazard_id: int, status: int = 200, *, error: HazardError | None 
     return render_page(
         "hazard_detail.html", status, hazard=hazard, config=config, error=error,
         error_field=getattr(error, "field", None), values=values or {}, notice=notice,
-        show_private=show_private, can_act=can_act,
-        actions=ordered_actions(hazard["status"], hazard["level"]) if can_act else [],
+        show_private=show_private, can_act=can_act, may_list=may_list,
+        actions=(ordered_actions(hazard["status"], hazard["level"], getattr(user, "role", None))
+                 if can_act else []),
         levels_above=level_choices(hazard["level"]),
-        reopen_targets=[s.value for s in lifecycle.REOPEN_TARGETS])
+        reopen_targets=[s.value for s in lifecycle.REOPEN_TARGETS],
+        dismissals=[a.value for a in lifecycle.DISMISSALS])
 
 
 @blueprint.get("/hazards/<int:hazard_id>")
@@ -331,9 +336,25 @@ def filter_params(args: Any) -> list[tuple[str, str]]:
     return [(k, v) for k, v in args.items(multi=True) if k in FILTER_KEYS and v.strip()]
 
 
+def worker_grids(user: Any) -> list[int]:
+    """The grid numbers of a signed-in grid worker (empty for anyone else)."""
+    if getattr(user, "role", None) != "grid_worker" or not getattr(user, "grid_ids", None):
+        return []
+    with engine().connect() as conn:
+        return list(conn.execute(text("SELECT number FROM grids WHERE id = ANY(:ids) "
+                                      "ORDER BY number"), {"ids": list(user.grid_ids)}).scalars())
+
+
 @blueprint.get("/hazards")
 def listing() -> Response:
     """Filtered, paged hazards with links to each and exports of exactly the filtered set."""
+    mine = worker_grids(current_user())
+    if mine and not any(key in request.args for key in FILTER_KEYS):
+        # a grid worker's default list: their grids' open hazards (a filter they can clear)
+        query = urlencode([("grid", ",".join(map(str, mine))), ("status", "open"),
+                           *request.args.items()])
+        return redirect(f"/hazards?{query}", code=303)
+    order = "work" if mine else "newest"
     params = filter_params(request.args)
     error: HazardError | None = None
     try:
@@ -344,11 +365,11 @@ def listing() -> Response:
     with engine().connect() as conn:
         grids = grid_choices(conn)
         if filters is not None:
-            result = service.list_hazards(conn, filters, limit=PAGE_SIZE,
+            result = service.list_hazards(conn, filters, limit=PAGE_SIZE, order=order,
                                           offset=(page - 1) * PAGE_SIZE, private=True)
             if not result.items and result.total and page > 1:  # past the end: the last page
                 page = -(-result.total // PAGE_SIZE)
-                result = service.list_hazards(conn, filters, limit=PAGE_SIZE,
+                result = service.list_hazards(conn, filters, limit=PAGE_SIZE, order=order,
                                               offset=(page - 1) * PAGE_SIZE, private=True)
             items, total = privacy.view_all(conn, result.items, current_user()), result.total
         else:
@@ -366,4 +387,6 @@ def listing() -> Response:
         page=page, pages=pages, page_url=page_url, exports=exports, chosen=chosen, grids=grids,
         error=error, categories=[c.value for c in HazardCategory],
         statuses=[s.value for s in HazardStatus], levels=[lv.value for lv in Level],
-        severities=[s.value for s in Severity])
+        severities=[s.value for s in Severity],
+        my_grids=(",".join(map(str, mine))
+                  if mine and chosen["grid"] == ",".join(map(str, mine)) else ""))

@@ -157,10 +157,13 @@ def discovery() -> Response:
 # -- requests ------------------------------------------------------------------------------------
 def status_notes(item: dict[str, Any], language: str) -> str:
     """Our detailed state in words (resolved and revisited are 'open' to Open311)."""
-    note = say(f"hz.note.{item['status']}", language,
-               satisfaction=item.get("satisfaction") or "-")
+    state = item["status"]
+    if item.get("closed_as") in {a.value for a in lifecycle.DISMISSALS}:
+        state = item["closed_as"]  # closed in one step: invalid, not ours, duplicate of #N
+    note = say(f"hz.note.{state}", language, satisfaction=item.get("satisfaction") or "-",
+               id=item.get("duplicate_of") or "-")
     if item["overdue"]:
-        note += " " + say("hz.note.overdue", language)
+        note += " " + say(f"hz.note.overdue_{item['overdue_kind']}", language)
     return note
 
 

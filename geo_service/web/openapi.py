@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
+from geo_service.hazards.lifecycle import Action
 from geo_service.vocab import HazardCategory, HazardStatus, Level, Severity, values
 from geo_service.web.openapi_parts import (
     FORMAT_PARAM,
@@ -156,8 +157,7 @@ HAZARD_SCHEMAS: dict[str, Any] = {
     "HazardEvent": {"type": "object", "properties": {
         "id": {"type": "integer"}, "at": {"type": "string", "format": "date-time"},
         "actor": NULLABLE_TEXT,
-        "action": {"type": "string", "enum": ["report", "assign", "start", "resolve", "revisit",
-                                              "close", "escalate", "reopen"]},
+        "action": {"type": "string", "enum": [a.value for a in Action]},
         "from_status": NULLABLE_TEXT, "to_status": NULLABLE_TEXT,
         "from_level": NULLABLE_TEXT, "to_level": NULLABLE_TEXT, "note": NULLABLE_TEXT,
         "satisfaction": {"type": ["integer", "null"], "minimum": 1, "maximum": 5},
@@ -178,7 +178,18 @@ HAZARD_SCHEMAS: dict[str, Any] = {
         "reported_at": {"type": "string", "format": "date-time"},
         "due_at": {"type": ["string", "null"], "format": "date-time"},
         "updated_at": {"type": "string", "format": "date-time"},
-        "open": {"type": "boolean"}, "overdue": {"type": "boolean"},
+        "revisit_due_at": {"type": ["string", "null"], "format": "date-time",
+                           "description": "Last resolve plus the revisit days of its severity."},
+        "open": {"type": "boolean"},
+        "overdue": {"type": "boolean", "description": "overdue_kind is not null."},
+        "overdue_kind": {"type": ["string", "null"], "enum": ["resolve", "revisit", None],
+                         "description": "resolve: not resolved and past due_at; revisit: "
+                                        "resolved, not revisited, past revisit_due_at."},
+        "closed_as": {"type": ["string", "null"],
+                      "description": "How a closed hazard was closed: close (after its "
+                                     "revisit), invalid, not_ours or duplicate."},
+        "duplicate_of": {"type": ["integer", "null"],
+                         "description": "The original, when closed as a duplicate."},
         "allowed_actions": {"type": "array", "items": {"type": "string"}},
         "lon": {"type": "number"}, "lat": {"type": "number"},
         "geometry": ref("Geometry"),
@@ -212,13 +223,19 @@ HAZARD_SCHEMAS: dict[str, Any] = {
                                                   "description": "JPEG, PNG or WebP, 5 MB "
                                                                  "at most."}}},
     "EventRequest": {"type": "object", "properties": {
-        "action": {"type": "string", "enum": ["assign", "start", "resolve", "revisit", "close",
-                                              "escalate", "reopen"]},
+        "action": {"type": "string",
+                   "enum": [a.value for a in Action if a != Action.REPORT],
+                   "description": "invalid, not_ours and duplicate close the hazard in one "
+                                  "step from any open status (a reason required, no "
+                                  "satisfaction; duplicate also duplicate_of)."},
         "actor": IGNORED_ACTOR, "note": {"type": "string"},
         "assignee": {"type": "string", "description": "Required by assign."},
         "level": {"type": "string", "enum": values(Level),
                   "description": "escalate: target level (default the next one up)."},
-        "reason": {"type": "string", "description": "Required by escalate."},
+        "reason": {"type": "string",
+                   "description": "Required by escalate, invalid, not_ours and duplicate."},
+        "duplicate_of": {"type": "integer", "minimum": 1,
+                         "description": "duplicate: the original hazard's id."},
         "satisfaction": {"type": "integer", "minimum": 1, "maximum": 5,
                          "description": "Required by revisit (the resident's view)."},
         "status": {"type": "string", "enum": ["in_progress", "assigned"],
@@ -269,7 +286,8 @@ FILTER_PARAMS = [
     query("date_from", "Reported on or after (date or date-time; dates are local days).",
           WHEN),
     query("date_to", "Reported on or before (a date includes that whole day).", WHEN),
-    query("overdue", "true: only overdue; false: only not overdue.",
+    query("overdue", "true: only overdue (past the resolve or the revisit due); false: only "
+          "not overdue.",
           {"type": "boolean"}),
     listed("bbox", "west,south,east,north in degrees (EPSG:4326).", {"type": "number"}, 4),
     listed("id", "Hazard ids.", ID_ITEM),
