@@ -152,10 +152,9 @@ def test_json_post_and_idempotency(client, engine: Engine) -> None:  # noqa: ANN
 
 def test_duplicates_in_open311(client) -> None:  # noqa: ANN001
     first = post(client).get_json()[0]["service_request_id"]
-    dup = post(client, lat="27.52005")
-    assert dup.status_code == 409
-    errors = dup.get_json()
-    assert errors[0]["code"] == 409 and f"#{first}" in errors[0]["description"]
+    dup = post(client, lat="27.52005")  # GeoReport v2: stored, flagged for staff (not 409)
+    assert dup.status_code == 201
+    assert f"#{first}" in dup.get_json()[0]["service_notice"]
     assert post(client, lat="27.52005", confirm_duplicate="true").status_code == 201
 
 

@@ -231,6 +231,14 @@ def reporter(data: dict[str, Any]) -> tuple[str | None, str | None]:
     return name, contact
 
 
+def possible_duplicates(hazard: dict[str, Any]) -> list[int]:
+    """The open hazards nearby that the report event names (stored anyway, flagged for staff)."""
+    for event in hazard.get("events") or []:
+        if event["action"] == lifecycle.Action.REPORT:
+            return list((event.get("extra") or {}).get("possible_duplicates") or [])
+    return []
+
+
 @blueprint.post(f"{BASE}/requests.<fmt>")
 def post_request(fmt: str) -> Response:
     """Create a service request: ``[{service_request_id, service_notice, account_id}]``."""
@@ -249,7 +257,10 @@ def post_request(fmt: str) -> Response:
              if v is not None}
     fields = {"category": code, "description": data.get("description"),
               "lat": data.get("lat"), "long": data.get("long"),
-              "severity": data.get("severity"), "confirm_duplicate": data.get("confirm_duplicate"),
+              "severity": data.get("severity"),
+              # GeoReport v2 has no duplicate step: a report near an open one is stored and
+              # flagged for staff (possible_duplicates on its report event)
+              "confirm_duplicate": True,
               "reporter_name": name, "reporter_contact": contact,
               "idempotency_key": data.get("idempotency_key")}
     user = current_user()
@@ -258,14 +269,13 @@ def post_request(fmt: str) -> Response:
                           client=client_scope())
     result = service.submit_report(engine(), report, settings=current_app.config["SETTINGS"],
                                    user=user)
-    if result.outcome == "duplicate":
-        ids = ", ".join(f"#{d['id']} ({d['distance_m']:.0f} m)" for d in result.duplicates)
-        description = (say("hz.duplicate", lang(), radius=int(service.DUPLICATE_RADIUS_M))
-                       + " " + say("hz.open311.duplicates", lang(), ids=ids))
-        return errors(409, description)
     assert result.hazard is not None
     hazard = result.hazard
     notice = say("hz.service_notice", lang(), due=hazard["due_at"])
+    near = possible_duplicates(hazard)
+    if near:
+        notice += " " + say("hz.open311.possible_duplicate", lang(),
+                            ids=", ".join(f"#{n}" for n in near))
     response = as_json([{"service_request_id": str(hazard["id"]), "service_notice": notice,
                          "account_id": None}], 201 if result.outcome == "created" else 200)
     response.headers["Location"] = url_for("open311.get_request", fmt="json",

@@ -389,8 +389,7 @@ OPEN311_PATHS: dict[str, dict[str, Any]] = {
                                       "[{service_request_id, service_notice, account_id}]"),
                      "200": json_body({"type": "array", "items": {"type": "object"}},
                                       "Replayed (same Idempotency-Key)."),
-                     "400": open311_error("A field is missing or wrong."),
-                     "409": open311_error("Likely duplicate; send confirm_duplicate=true.")}}},
+                     "400": open311_error("A field is missing or wrong.")}}},
     "/open311/v2/requests/{service_request_id}.{fmt}": {
         "get": {"tags": ["open311"], "summary": "One service request (a list of one)",
                 "parameters": [{"name": "service_request_id", "in": "path", "required": True,
