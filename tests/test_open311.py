@@ -208,8 +208,8 @@ ERRORS = [
     ("get", "/requests.json?service_code=ufo", 400),
     ("get", "/requests.json?start_date=last-week", 400),
     ("get", "/requests.json?service_request_id=x", 400),
-    ("get", "/services.xml", 400),
-    ("get", "/requests.xml", 400),
+    ("get", "/services.yaml", 400),
+    ("get", "/requests.csv", 400),
     ("get", "/services/other.json", 404),
 ]
 

@@ -5,7 +5,12 @@ definitions, ``service_request_id`` overrides every other filter, the list defau
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+
+import pytest
 from sqlalchemy import Engine, text
+
+from geo_service.vocab import HazardCategory
 
 BASE = "/open311/v2"
 POINT = {"lat": "27.5200", "long": "106.8300"}
@@ -41,3 +46,65 @@ def test_report_near_an_open_one_is_stored_and_flagged(client, staff_client,  # 
     assert "Possible duplicate of" in english
     # the first one was not near anything and is not flagged
     assert "可能重复" not in staff_client.get(f"/hazards/{first_id}").data.decode()
+
+
+# -- 2. XML for every endpoint -------------------------------------------------------------------
+def xml(response, status: int = 200) -> ET.Element:  # noqa: ANN001
+    """The parsed XML answer, after checking its status and content type."""
+    assert response.status_code == status, response.data[:300]
+    assert response.mimetype == "text/xml", response.mimetype
+    return ET.fromstring(response.data)
+
+
+def test_xml_answers_with_the_spec_element_names(client) -> None:  # noqa: ANN001
+    services = xml(client.get(f"{BASE}/services.xml"))
+    assert services.tag == "services"
+    assert [s.findtext("service_code") for s in services.findall("service")] == \
+        [c.value for c in HazardCategory]
+    first = services.find("service")
+    assert first is not None and first.findtext("metadata") in ("true", "false")
+    assert first.findtext("type") == "realtime" and first.findtext("service_name")
+
+    created = xml(post(client, "xml"), 201)
+    assert created.tag == "service_requests"
+    rid = created.findtext("request/service_request_id")
+    assert rid and rid.isdigit() and created.findtext("request/service_notice")
+    assert created.find("request/account_id") is not None
+
+    one = xml(client.get(f"{BASE}/requests/{rid}.xml"))
+    assert one.tag == "service_requests" and len(one.findall("request")) == 1
+    request = one.find("request")
+    assert request is not None
+    assert request.findtext("service_request_id") == rid
+    assert request.findtext("status") == "open"
+    assert request.findtext("description") == "楼梯间灯不亮"
+    assert float(request.findtext("lat") or 0) == pytest.approx(27.52)
+    assert float(request.findtext("long") or 0) == pytest.approx(106.83)
+    json_one = client.get(f"{BASE}/requests/{rid}.json").get_json()[0]
+    assert [child.tag for child in request] == list(json_one)  # the same fields, in order
+
+    listed = xml(client.get(f"{BASE}/requests.xml"))
+    assert listed.tag == "service_requests"
+    assert rid in [r.findtext("service_request_id") for r in listed.findall("request")]
+
+
+XML_ERRORS = [
+    ("get", "/requests/424242.xml", 404),
+    ("get", "/requests.xml?status=pending", 400),
+    ("get", "/services/ufo.xml", 404),
+    ("post", {"service_code": "ufo", **POINT}, 400),
+    ("post", {"service_code": "other", "lat": "95", "long": "106.83"}, 400),
+]
+
+
+def test_errors_in_xml(client) -> None:  # noqa: ANN001
+    for method, what, status in XML_ERRORS:
+        response = (client.post(f"{BASE}/requests.xml", data=what) if method == "post"
+                    else client.get(BASE + what))
+        root = xml(response, status)
+        assert root.tag == "errors", what
+        error = root.find("error")
+        assert error is not None and error.findtext("code") == str(status), what
+        assert error.findtext("description"), what
+    # a format that is neither answers in JSON, the default
+    assert client.get(f"{BASE}/services.yaml").get_json()[0]["code"] == 400

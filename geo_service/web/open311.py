@@ -1,10 +1,10 @@
-"""Open311 GeoReport v2 over the same hazards (JSON format only).
+"""Open311 GeoReport v2 over the same hazards, in JSON and XML (:mod:`.open311_xml`).
 
 Services are the hazard categories; service requests are hazards. Our states map to ``open``
 (everything but closed) and ``closed``, with the detail (resolved, revisited, overdue) in
 ``status_notes``; ``agency_responsible`` is the level holding the hazard. The reporter's
 email, name and phone are stored privately and never appear in any response. Errors are
-Open311's ``[{"code", "description"}]``.
+Open311's ``[{"code", "description"}]`` (``errors/error`` in XML).
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from geo_service.web.auth import current_user
 from geo_service.web.clients import client_scope
 from geo_service.web.db import engine
 from geo_service.web.i18n import label, lang
+from geo_service.web.open311_xml import as_json, as_xml, error_list
 
 blueprint = Blueprint("open311", __name__)
 
@@ -62,17 +63,24 @@ class Open311Error(ServiceError):
         self.status, self.description = status, description
 
 
-def as_json(payload: Any, status: int = 200) -> Response:
-    """UTF-8 JSON, user text verbatim."""
-    body = json.dumps(payload, ensure_ascii=False)
-    response = Response(body, status=status, mimetype="application/json")
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+FORMATS = ("json", "xml")
+
+
+def check_format(fmt: str) -> None:
+    """Refuse formats other than GeoReport v2's JSON and XML."""
+    if fmt not in FORMATS:
+        raise Open311Error(400, say("hz.open311.formats", lang()))
+
+
+def answer(fmt: str, root: str, payload: Any, status: int = 200) -> Response:
+    """``payload`` as JSON, or as XML under ``root`` (``services``, ``service_requests``,
+    ``service_definition``)."""
+    return as_xml(root, payload, status) if fmt == "xml" else as_json(payload, status)
 
 
 def errors(status: int, description: str) -> Response:
-    """Open311's error list."""
-    return as_json([{"code": status, "description": description}], status)
+    """Open311's error list in the format the path asks for."""
+    return error_list(status, description, request.path)
 
 
 @blueprint.errorhandler(HazardError)
@@ -102,12 +110,6 @@ def refused_by_database(_error: Exception) -> Response:
     return errors(400, say("hz.db_refused", lang()))
 
 
-def json_only(fmt: str) -> None:
-    """Refuse formats other than JSON (XML is not offered; discovery says so)."""
-    if fmt != "json":
-        raise Open311Error(400, say("hz.open311.only_json", lang()))
-
-
 # -- services ------------------------------------------------------------------------------------
 def service_dict(category: str) -> dict[str, Any]:
     """One service (a hazard category) in the request's language."""
@@ -127,14 +129,14 @@ def service_dict(category: str) -> dict[str, Any]:
 @blueprint.get(f"{BASE}/services.<fmt>")
 def services(fmt: str) -> Response:
     """The hazard categories as services."""
-    json_only(fmt)
-    return as_json([service_dict(c.value) for c in HazardCategory])
+    check_format(fmt)
+    return answer(fmt, "services", [service_dict(c.value) for c in HazardCategory])
 
 
 @blueprint.get(f"{BASE}/services/<code>.<fmt>")
 def service_definition(code: str, fmt: str) -> Response:
     """No service has attributes (metadata is false), so there are no definitions."""
-    json_only(fmt)
+    check_format(fmt)
     if code not in {c.value for c in HazardCategory}:
         raise Open311Error(404, say("hz.open311.unknown_service", lang(), value=code[:40]))
     raise Open311Error(404, say("hz.open311.no_services", lang()))
@@ -150,7 +152,7 @@ def discovery() -> Response:
         "endpoints": [{"specification": "http://wiki.open311.org/GeoReport_v2",
                        "url": request.host_url.rstrip("/") + BASE,
                        "changeset": "2026-01-01T00:00:00+08:00",
-                       "type": "production", "formats": ["application/json"]}],
+                       "type": "production", "formats": ["application/json", "text/xml"]}],
     })
 
 
@@ -242,7 +244,7 @@ def possible_duplicates(hazard: dict[str, Any]) -> list[int]:
 @blueprint.post(f"{BASE}/requests.<fmt>")
 def post_request(fmt: str) -> Response:
     """Create a service request: ``[{service_request_id, service_notice, account_id}]``."""
-    json_only(fmt)
+    check_format(fmt)
     data = read_fields()
     code = data.get("service_code")
     if code in (None, ""):
@@ -276,9 +278,10 @@ def post_request(fmt: str) -> Response:
     if near:
         notice += " " + say("hz.open311.possible_duplicate", lang(),
                             ids=", ".join(f"#{n}" for n in near))
-    response = as_json([{"service_request_id": str(hazard["id"]), "service_notice": notice,
-                         "account_id": None}], 201 if result.outcome == "created" else 200)
-    response.headers["Location"] = url_for("open311.get_request", fmt="json",
+    response = answer(fmt, "service_requests",
+                      [{"service_request_id": str(hazard["id"]), "service_notice": notice,
+                        "account_id": None}], 201 if result.outcome == "created" else 200)
+    response.headers["Location"] = url_for("open311.get_request", fmt=fmt,
                                            service_request_id=str(hazard["id"]))
     return response
 
@@ -307,17 +310,17 @@ def filters_from_query() -> HazardFilter:
 @blueprint.get(f"{BASE}/requests.<fmt>")
 def get_requests(fmt: str) -> Response:
     """Service requests, newest first, at most 1000 (filters as in GeoReport v2)."""
-    json_only(fmt)
+    check_format(fmt)
     filters = filters_from_query()
     with engine().connect() as conn:
         page = service.list_hazards(conn, filters, limit=MAX_RESULTS)
-    return as_json([request_dict(item) for item in page.items])
+    return answer(fmt, "service_requests", [request_dict(item) for item in page.items])
 
 
 @blueprint.get(f"{BASE}/requests/<service_request_id>.<fmt>")
 def get_request(service_request_id: str, fmt: str) -> Response:
     """One service request, as a list of one."""
-    json_only(fmt)
+    check_format(fmt)
     try:
         ident = to_int(service_request_id, "service_request_id", required=True)
     except InvalidInput:
@@ -330,4 +333,4 @@ def get_request(service_request_id: str, fmt: str) -> Response:
             item = service.get_hazard(conn, ident, events=False)
         except NotFound:
             raise Open311Error(404, say("hz.open311.not_found", lang(), id=ident)) from None
-    return as_json([request_dict(item)])
+    return answer(fmt, "service_requests", [request_dict(item)])
