@@ -210,7 +210,7 @@ ERRORS = [
     ("get", "/requests.json?service_request_id=x", 400),
     ("get", "/services.yaml", 400),
     ("get", "/requests.csv", 400),
-    ("get", "/services/other.json", 404),
+    ("get", "/services/ufo.json", 404),
 ]
 
 

@@ -108,3 +108,29 @@ def test_errors_in_xml(client) -> None:  # noqa: ANN001
         assert error.findtext("description"), what
     # a format that is neither answers in JSON, the default
     assert client.get(f"{BASE}/services.yaml").get_json()[0]["code"] == 400
+
+
+# -- 3. service definitions ----------------------------------------------------------------------
+def test_every_service_has_a_definition(client) -> None:  # noqa: ANN001
+    for service in client.get(f"{BASE}/services.json").get_json():
+        code = service["service_code"]
+        answer = client.get(f"{BASE}/services/{code}.json")
+        assert answer.status_code == 200, (code, answer.data)
+        definition = answer.get_json()
+        assert definition["service_code"] == code
+        assert isinstance(definition["attributes"], list)
+        assert service["metadata"] is bool(definition["attributes"]), code
+    root = xml(client.get(f"{BASE}/services/broken_light.xml"))
+    assert root.tag == "service_definition"
+    assert root.findtext("service_code") == "broken_light"
+    attributes = root.find("attributes")
+    assert attributes is not None
+    assert len(attributes.findall("attribute")) == len(
+        client.get(f"{BASE}/services/broken_light.json").get_json()["attributes"])
+
+
+def test_unknown_service_definition_is_an_open311_404(client) -> None:  # noqa: ANN001
+    answer = client.get(f"{BASE}/services/ufo.json")
+    assert answer.status_code == 404
+    assert answer.get_json()[0]["code"] == 404 and "ufo" in answer.get_json()[0]["description"]
+    assert xml(client.get(f"{BASE}/services/ufo.xml"), 404).findtext("error/code") == "404"

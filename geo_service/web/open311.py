@@ -118,7 +118,7 @@ def service_dict(category: str) -> dict[str, Any]:
         "service_code": category,
         "service_name": label(category, language),
         "description": say(f"hz.service.{category}", language),
-        "metadata": False,
+        "metadata": bool(attributes_of(category)),
         "type": "realtime",
         "keywords": ",".join(dict.fromkeys([category, label(category, "zh"),
                                             label(category, "en")])),
@@ -133,13 +133,24 @@ def services(fmt: str) -> Response:
     return answer(fmt, "services", [service_dict(c.value) for c in HazardCategory])
 
 
+def attributes_of(category: str) -> list[dict[str, Any]]:
+    """A service's attributes (its extra questions) in GeoReport v2's shape: ``variable``,
+    ``code``, ``datatype``, ``required``, ``datatype_description``, ``order``,
+    ``description`` and ``values``. No category declares questions yet, so the list is
+    empty; ``metadata`` in the service list follows it."""
+    del category
+    return []
+
+
 @blueprint.get(f"{BASE}/services/<code>.<fmt>")
 def service_definition(code: str, fmt: str) -> Response:
-    """No service has attributes (metadata is false), so there are no definitions."""
+    """A service definition: the category's code and its attributes (an empty list when it
+    asks nothing more)."""
     check_format(fmt)
     if code not in {c.value for c in HazardCategory}:
         raise Open311Error(404, say("hz.open311.unknown_service", lang(), value=code[:40]))
-    raise Open311Error(404, say("hz.open311.no_services", lang()))
+    return answer(fmt, "service_definition",
+                  {"service_code": code, "attributes": attributes_of(code)})
 
 
 @blueprint.get("/open311/discovery.json")
