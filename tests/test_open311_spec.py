@@ -134,3 +134,74 @@ def test_unknown_service_definition_is_an_open311_404(client) -> None:  # noqa: 
     assert answer.status_code == 404
     assert answer.get_json()[0]["code"] == 404 and "ufo" in answer.get_json()[0]["description"]
     assert xml(client.get(f"{BASE}/services/ufo.xml"), 404).findtext("error/code") == "404"
+
+
+# -- 4. service_request_id, the 90-day window, api_key -------------------------------------------
+def backdate(engine: Engine, rid: str, days: int) -> None:
+    """Move a request's report time ``days`` into the past."""
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE hazards SET reported_at = now() - make_interval(days => :d) "
+                          "WHERE id = :h"), {"d": days, "h": int(rid)})
+
+
+def listed(client, query: str = "") -> set[str]:  # noqa: ANN001
+    answer = client.get(f"{BASE}/requests.json?{query}")
+    assert answer.status_code == 200, answer.data
+    return {r["service_request_id"] for r in answer.get_json()}
+
+
+def test_service_request_id_overrides_every_other_filter(client, engine: Engine) -> None:  # noqa: ANN001
+    light = post(client).get_json()[0]["service_request_id"]
+    drain = post(client, service_code="leaking_drain", lat="27.5300").get_json()[0][
+        "service_request_id"]
+    old = post(client, service_code="parking", lat="27.5400").get_json()[0]["service_request_id"]
+    backdate(engine, old, 200)
+    assert listed(client, f"service_request_id={light},{drain}") == {light, drain}
+    # other filters (even ones that would match nothing, or are malformed) are ignored
+    assert listed(client, f"service_request_id={light},{old}&service_code=dispute"
+                          "&status=closed&start_date=2026-01-01&end_date=2026-01-02") == \
+        {light, old}
+    assert listed(client, f"service_request_id={drain}&status=pending") == {drain}
+    assert listed(client, "service_code=dispute") == set()  # the filter works without ids
+
+
+def test_the_list_defaults_to_the_last_90_days(client, engine: Engine) -> None:  # noqa: ANN001
+    recent = post(client).get_json()[0]["service_request_id"]
+    edge = post(client, lat="27.5300").get_json()[0]["service_request_id"]
+    old = post(client, lat="27.5400").get_json()[0]["service_request_id"]
+    backdate(engine, edge, 89)
+    backdate(engine, old, 91)
+    assert listed(client) == {recent, edge}
+    assert listed(client, "status=open") == {recent, edge}
+    assert listed(client, "start_date=2000-01-01") == {recent, edge, old}
+    with engine.connect() as conn:
+        old_day = conn.execute(text("SELECT (reported_at AT TIME ZONE 'Asia/Shanghai')::date "
+                                    "FROM hazards WHERE id = :h"), {"h": int(old)}).scalar_one()
+    # an end date alone: the 90 days before it
+    assert old in listed(client, f"end_date={old_day.isoformat()}")
+    assert recent not in listed(client, f"end_date={old_day.isoformat()}")
+
+
+def test_api_key_is_an_api_token(app, client, engine: Engine) -> None:  # noqa: ANN001
+    from helpers.accounts import make_user
+
+    from geo_service.auth import accounts
+
+    username = make_user(app, "community_admin", display_name="调度台")
+    with engine.begin() as conn:
+        token = accounts.create_token(conn, username, "open311 desk")
+    created = post(client, api_key=token)
+    assert created.status_code == 201, created.data
+    rid = created.get_json()[0]["service_request_id"]
+    with engine.connect() as conn:
+        actor = conn.execute(text("SELECT actor FROM hazard_events WHERE hazard_id = :h"),
+                             {"h": int(rid)}).scalar_one()
+    assert actor == "调度台"  # the token's user, as with Authorization: Bearer
+    assert client.get(f"{BASE}/requests.json?api_key={token}").status_code == 200
+    wrong = client.get(f"{BASE}/requests.json?api_key=not-a-token")
+    assert wrong.status_code == 401 and wrong.get_json()[0]["code"] == 401
+    assert xml(client.get(f"{BASE}/requests.xml?api_key=not-a-token"), 401).tag == "errors"
+    refused = post(client, api_key="not-a-token")
+    assert refused.status_code == 401
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM hazards")).scalar() == 1

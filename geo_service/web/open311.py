@@ -10,6 +10,7 @@ Open311's ``[{"code", "description"}]`` (``errors/error`` in XML).
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -45,6 +46,7 @@ blueprint = Blueprint("open311", __name__)
 
 BASE = "/open311/v2"
 MAX_RESULTS = 1000
+DEFAULT_WINDOW = timedelta(days=90)  # the list without start_date (GeoReport v2)
 BODY_LIMIT = 1024 * 1024
 GROUPS: dict[str, str] = {
     "parking": "traffic", "dirty_alley": "environment", "dim_lighting": "facilities",
@@ -297,10 +299,16 @@ def post_request(fmt: str) -> Response:
     return response
 
 
-def filters_from_query() -> HazardFilter:
-    """Open311 query parameters -> hazard filters."""
+def filters_from_query(now: datetime | None = None) -> HazardFilter:
+    """Open311 query parameters -> hazard filters, as GeoReport v2 reads them.
+
+    ``service_request_id`` (comma-separated) overrides every other parameter. Without
+    ``start_date`` the window is the 90 days before ``end_date`` (before now without either).
+    """
     args = request.args
     ids = tuple(to_int(v, "service_request_id") for v in values_of(args, "service_request_id"))
+    if ids:
+        return HazardFilter(ids=ids)
     codes = tuple(choice(v, "service_code", HazardCategory)
                   for v in values_of(args, "service_code"))
     statuses: list[str] = []
@@ -312,10 +320,11 @@ def filters_from_query() -> HazardFilter:
         else:
             raise InvalidInput("status", "hz.one_of", value=value[:20], allowed=["open", "closed"])
     start, end = values_of(args, "start_date"), values_of(args, "end_date")
-    return HazardFilter(
-        ids=ids, categories=codes, statuses=tuple(statuses),
-        date_from=when(start[0], "start_date") if start else None,
-        date_to=when(end[0], "end_date", end=True) if end else None)
+    date_to = when(end[0], "end_date", end=True) if end else None
+    date_from = (when(start[0], "start_date") if start
+                 else (date_to or now or service.utcnow()) - DEFAULT_WINDOW)
+    return HazardFilter(ids=ids, categories=codes, statuses=tuple(statuses),
+                        date_from=date_from, date_to=date_to)
 
 
 @blueprint.get(f"{BASE}/requests.<fmt>")
