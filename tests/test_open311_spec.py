@@ -205,3 +205,24 @@ def test_api_key_is_an_api_token(app, client, engine: Engine) -> None:  # noqa: 
     assert refused.status_code == 401
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM hazards")).scalar() == 1
+
+
+# -- 5. the OpenAPI description ------------------------------------------------------------------
+def test_openapi_describes_xml_definitions_and_api_key(client) -> None:  # noqa: ANN001
+    paths = client.get("/api/openapi.json").get_json()["paths"]
+    open311 = {p: item for p, item in paths.items() if p.startswith("/open311/v2/")}
+    assert "/open311/v2/services/{code}.{fmt}" in open311
+    for path, item in open311.items():
+        for method, operation in item.items():
+            names = {p["name"]: p for p in operation.get("parameters", [])}
+            assert names["fmt"]["schema"]["enum"] == ["json", "xml"], (path, method)
+            assert "api_key" in names, (path, method)
+            for status, response in operation["responses"].items():
+                assert {"application/json", "text/xml"} <= set(response["content"]), \
+                    (path, method, status)
+    definition = open311["/open311/v2/services/{code}.{fmt}"]["get"]["responses"]["200"]
+    schema = definition["content"]["application/json"]["schema"]
+    assert schema.get("$ref", "").endswith("Open311ServiceDefinition")
+    listing = open311["/open311/v2/requests.{fmt}"]["get"]
+    assert "90 days" in listing["description"] and "overrides" in listing["description"]
+    assert "409" not in open311["/open311/v2/requests.{fmt}"]["post"]["responses"]
