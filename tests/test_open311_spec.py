@@ -5,6 +5,10 @@ definitions, ``service_request_id`` overrides every other filter, the list defau
 
 from __future__ import annotations
 
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -226,3 +230,76 @@ def test_openapi_describes_xml_definitions_and_api_key(client) -> None:  # noqa:
     listing = open311["/open311/v2/requests.{fmt}"]["get"]
     assert "90 days" in listing["description"] and "overrides" in listing["description"]
     assert "409" not in open311["/open311/v2/requests.{fmt}"]["post"]["responses"]
+
+
+# -- 5. a client's flow over real HTTP, in XML and in JSON ---------------------------------------
+def call(root: str, method: str, path: str,
+         form: dict[str, str] | None = None) -> tuple[int, str, bytes]:
+    """One HTTP exchange (urllib only): status, content type and body."""
+    data = urllib.parse.urlencode(form).encode("ascii") if form is not None else None
+    request = urllib.request.Request(root + path, data=data, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.headers["Content-Type"], response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers["Content-Type"], error.read()
+
+
+def records(fmt: str, kind: str, raw: bytes) -> list[dict[str, str]]:
+    """An answer as a list of flat records, from JSON or from the spec's XML."""
+    if fmt == "json":
+        return [{k: "" if v is None else str(v) for k, v in item.items()}
+                for item in json.loads(raw)]
+    assert kind.startswith("text/xml"), kind
+    root = ET.fromstring(raw)
+    assert root.tag in ("services", "service_requests"), root.tag
+    return [{child.tag: child.text or "" for child in item} for item in root]
+
+
+@pytest.mark.parametrize("fmt", ["xml", "json"])
+def test_client_flow(live_server: str, fmt: str) -> None:
+    status, kind, raw = call(live_server, "GET", f"{BASE}/services.{fmt}")
+    assert status == 200
+    services = records(fmt, kind, raw)
+    code = next(s["service_code"] for s in services if s["service_code"] == "broken_light")
+    status, kind, raw = call(live_server, "GET", f"{BASE}/services/{code}.{fmt}")
+    assert status == 200
+    if fmt == "xml":
+        assert ET.fromstring(raw).tag == "service_definition"
+    else:
+        assert json.loads(raw)["service_code"] == code
+
+    form = {"service_code": code, "lat": "27.52130", "long": "106.83010",
+            "description": "路灯不亮", "email": "resident@example.org"}
+    status, kind, raw = call(live_server, "POST", f"{BASE}/requests.{fmt}", form)
+    assert status == 201, raw
+    first = records(fmt, kind, raw)[0]["service_request_id"]
+    # a second resident's app posts the same light, 5 m away: stored and flagged, not refused
+    status, kind, raw = call(live_server, "POST", f"{BASE}/requests.{fmt}",
+                             form | {"lat": "27.52134", "email": "neighbour@example.org"})
+    assert status == 201, raw
+    second = records(fmt, kind, raw)[0]
+    assert second["service_request_id"] != first and f"#{first}" in second["service_notice"]
+
+    status, kind, raw = call(live_server, "GET", f"{BASE}/requests/{first}.{fmt}")
+    assert status == 200
+    (request,) = records(fmt, kind, raw)
+    assert (request["service_request_id"], request["service_code"], request["status"]) == \
+        (first, code, "open")
+    assert request["description"] == "路灯不亮" and b"resident@example.org" not in raw
+
+    ids = f"{first},{second['service_request_id']}"
+    status, kind, raw = call(live_server, "GET",
+                             f"{BASE}/requests.{fmt}?service_request_id={ids}&status=closed")
+    assert status == 200
+    assert {r["service_request_id"] for r in records(fmt, kind, raw)} == set(ids.split(","))
+    status, kind, raw = call(live_server, "GET", f"{BASE}/requests.{fmt}?status=open")
+    assert {first, second["service_request_id"]} <= {
+        r["service_request_id"] for r in records(fmt, kind, raw)}
+
+    status, kind, raw = call(live_server, "GET", f"{BASE}/requests/424242.{fmt}")
+    assert status == 404
+    if fmt == "xml":
+        assert ET.fromstring(raw).findtext("error/code") == "404"
+    else:
+        assert json.loads(raw)[0]["code"] == 404
