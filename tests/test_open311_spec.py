@@ -303,3 +303,13 @@ def test_client_flow(live_server: str, fmt: str) -> None:
         assert ET.fromstring(raw).findtext("error/code") == "404"
     else:
         assert json.loads(raw)[0]["code"] == 404
+
+
+def test_xml_stays_well_formed_with_control_characters(client) -> None:  # noqa: ANN001
+    made = post(client, "xml", description="灯\x0b坏了\x1f <b>&</b>")
+    rid = xml(made, 201).findtext("request/service_request_id")
+    request = xml(client.get(f"{BASE}/requests/{rid}.xml")).find("request")
+    assert request is not None
+    assert request.findtext("description") == "灯\ufffd坏了\ufffd <b>&</b>"
+    assert client.get(f"{BASE}/requests/{rid}.json").get_json()[0]["description"] == \
+        "灯\x0b坏了\x1f <b>&</b>"  # JSON carries the text as stored

@@ -4,13 +4,14 @@ The element names are the spec's: ``services/service``, ``service_definition`` w
 ``attributes/attribute`` (and ``values/value``), ``service_requests/request`` (for the list,
 one request and the POST answer alike) and ``errors/error``. A dict becomes child elements in
 its key order, a list repeats the singular of its own name, ``None`` is an empty element and a
-boolean is ``true``/``false``. Built with :mod:`xml.etree.ElementTree`, so text is escaped
-and characters XML 1.0 cannot carry never reach it (the JSON side refuses them on input).
+boolean is ``true``/``false``. Built with :mod:`xml.etree.ElementTree`, so text is escaped;
+characters XML 1.0 cannot carry are replaced (:func:`text_of`).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -23,11 +24,16 @@ SINGULAR = {"attributes": "attribute", "values": "value", "endpoints": "endpoint
             "errors": "error"}
 
 
+# Characters XML 1.0 cannot carry (C0 controls but tab, newline, return; U+FFFE, U+FFFF).
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def text_of(value: Any) -> str:
-    """A scalar as XML text (booleans as the spec writes them)."""
+    """A scalar as XML text (booleans as the spec writes them; a character XML cannot carry,
+    such as a control character in a resident's description, becomes U+FFFD)."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return "" if value is None else str(value)
+    return "" if value is None else NOT_XML.sub("\ufffd", str(value))
 
 
 def fill(element: ET.Element, value: Any) -> None:
