@@ -60,6 +60,10 @@ class Settings:
         Failed sign-ins allowed per account and per client address within
         ``login_lock_seconds``; past them sign-ins are refused (429) until the window passes
         (see :mod:`geo_service.auth.throttle`).
+    report_margin_m:
+        How far outside every community's outline a hazard report may lie and still be stored
+        (``GEO_SERVICE_REPORT_MARGIN_M``, metres); farther ones are refused with the distance
+        to the nearest community (:mod:`geo_service.hazards.landing`).
     secure_cookies:
         Always mark cookies ``Secure`` (``GEO_SERVICE_SECURE_COOKIES``); when false they are
         still ``Secure`` on every request that arrived over HTTPS.
@@ -78,6 +82,13 @@ class Settings:
         reminders of overdue hazards (once a day).
     public_url:
         The service's address as readers reach it, for links in mails and webhooks.
+    map_tiles:
+        Whether ``/map`` draws grids, streets, buildings and lights from vector tiles
+        (``/tiles/...``) instead of GeoJSON by bounding box (``GEO_SERVICE_MAP_TILES``,
+        default false); ``/map?tiles=1`` or ``?tiles=0`` chooses for one page.
+    tile_max_age:
+        Seconds a vector tile may be reused before the client checks its ETag again
+        (``GEO_SERVICE_TILE_MAX_AGE``).
     """
 
     database_url: str | None = field(default=None, metadata={"env": "DATABASE_URL"})
@@ -127,6 +138,10 @@ class Settings:
     login_failures_per_address: int = field(
         default=20, metadata={"env": "GEO_SERVICE_LOGIN_FAILURES_PER_ADDRESS"})
     login_lock_seconds: int = field(default=60, metadata={"env": "GEO_SERVICE_LOGIN_LOCK_SECONDS"})
+    map_tiles: bool = field(default=False, metadata={"env": "GEO_SERVICE_MAP_TILES"})
+    tile_max_age: int = field(default=60, metadata={"env": "GEO_SERVICE_TILE_MAX_AGE"})
+    report_margin_m: float = field(default=500.0,
+                                   metadata={"env": "GEO_SERVICE_REPORT_MARGIN_M"})
 
 
 #: Readers of an environment value by the field's declared type (``from __future__`` keeps

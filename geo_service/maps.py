@@ -5,6 +5,12 @@ full screen, measure), one empty FeatureGroup per layer (with a MarkerCluster in
 clustered layers and a HeatMap overlay for heat layers) and the legend. The features are
 fetched by ``static/map.js`` from ``/api/collections/{id}/items`` for the bounding box in view,
 so the page is the same size whatever the amount of data.
+
+With ``tiles=True`` the layers that draw plain shapes from a table (:func:`tiled`: grids,
+streets, buildings, lights) come as vector tiles from ``/tiles/{layer}/{z}/{x}/{y}.pbf`` instead,
+drawn by Leaflet.VectorGrid (``static/map_tiles.js``) with the same styles, labels and popups,
+from the zoom their tiles start at; markers that cluster or feed a heat map, cameras with their
+sectors and the computed layers (gaps, routes) stay GeoJSON.
 """
 
 from __future__ import annotations
@@ -18,12 +24,15 @@ from branca.element import MacroElement
 from folium.plugins import Fullscreen, HeatMap, LocateControl, MarkerCluster, MeasureControl
 from folium.template import Template
 
+from geo_service.features.catalog import find
 from geo_service.layers import MARKER_COLORS, Layer, LegendEntry, value_key
+from geo_service.tiles.mvt import first_zoom
 
 BASEMAPS = ("osm", "tianditu", "none")
 MAX_ZOOM = 19
 PAGE_SIZE = 1000  # features per API request; a layer pages with links.next up to its cap
 API = "/api/collections"
+TILES = "/tiles/{layer}/{z}/{x}/{y}.pbf"
 
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = ('&copy; <a href="https://www.openstreetmap.org/copyright">'
@@ -80,6 +89,7 @@ class MapPage:
     config: dict[str, Any]
     legend: list[dict[str, Any]]
     basemap: str
+    tiles: bool = False
 
 
 def basemap_layers(basemap: str, tianditu_key: str | None) -> list[folium.TileLayer]:
@@ -162,15 +172,25 @@ def legend(layers: list[Layer], lang: str, vocab: Mapping[str, str]) -> list[dic
     return sections
 
 
-def layer_config(layer: Layer, lang: str) -> dict[str, Any]:
-    """A layer's declaration as ``map.js`` uses it, words in the page language."""
+def tiled(layer: Layer) -> bool:
+    """Whether the layer can be drawn from vector tiles: plain shapes of a table (no clusters,
+    heat map or sectors, which need every feature's own geometry in the browser)."""
+    coll = find(layer.collection)
+    return bool(coll and coll.table and layer.cluster is None and layer.heat is None
+                and layer.sector is None)
+
+
+def layer_config(layer: Layer, lang: str, tiles: bool = False) -> dict[str, Any]:
+    """A layer's declaration as ``map.js`` uses it, words in the page language; ``tiles``:
+    drawn from vector tiles (from ``tiles.minZoom``) when :func:`tiled`."""
     return {
+        "tiles": ({"minZoom": first_zoom(layer)} if tiles and tiled(layer) else None),
         "id": layer.id,
         "collection": layer.collection,
         "title": layer.title(lang),
         "kind": layer.kind,
         "order": layer.order,
-        "minZoom": layer.min_zoom,
+        "minZoom": first_zoom(layer) if tiles and tiled(layer) else layer.min_zoom,
         "maxFeatures": layer.max_features,
         "style": layer.style,
         "rules": [rule.to_json() for rule in layer.rules],
@@ -202,7 +222,7 @@ def _focus(layers: list[Layer], grid: int | None) -> dict[str, Any] | None:
 
 def build_map(layers: list[Layer], *, lang: str, bounds: Bounds, words: Mapping[str, str],
               vocab: Mapping[str, str], basemap: str = "osm", tianditu_key: str | None = None,
-              focus_grid: int | None = None) -> MapPage:
+              focus_grid: int | None = None, tiles: bool = False) -> MapPage:
     """The map page's folium skeleton and the configuration ``map.js`` reads.
 
     Parameters
@@ -221,6 +241,8 @@ def build_map(layers: list[Layer], *, lang: str, bounds: Bounds, words: Mapping[
         The basemap setting: ``osm``, ``tianditu`` (with its key) or ``none``.
     focus_grid:
         Number of a grid to outline (``?grid=N``).
+    tiles:
+        Draw the :func:`tiled` layers from vector tiles.
     """
     drawn = effective_basemap(basemap, tianditu_key)
     (south, west), (north, east) = bounds
@@ -265,8 +287,9 @@ def build_map(layers: list[Layer], *, lang: str, bounds: Bounds, words: Mapping[
         "words": {key: words[key] for key in SCRIPT_WORDS},
         "vocab": dict(vocab),
         "markerColors": MARKER_COLORS,
-        "layers": [layer_config(layer, lang) for layer in layers],
+        "tiles": {"url": TILES} if tiles else None,
+        "layers": [layer_config(layer, lang, tiles) for layer in layers],
     }
     return MapPage(header=root.header.render(), html=root.html.render(),
                    script=root.script.render(), config=config,
-                   legend=legend(layers, lang, vocab), basemap=drawn)
+                   legend=legend(layers, lang, vocab), basemap=drawn, tiles=tiles)

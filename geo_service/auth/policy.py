@@ -109,6 +109,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     # (may_read_collection): the refused get an empty collection saying why.
     ("collections.items/routes", "GET"): PATROL_READ,
     ("collections.item/routes", "GET"): PATROL_READ,
+    ("tiles.tile", "GET"): READ,  # vector tiles: the same public fields
     # hazards over JSON: public fields to the public, more to staff in scope
     ("api_hazards.list_all", "GET"): READ,
     ("api_hazards.get_one", "GET"): READ,

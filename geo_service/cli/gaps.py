@@ -31,6 +31,7 @@ from geo_service.config import Settings
 from geo_service.patrol import service as patrol_service
 from geo_service.patrol.service import PATROL_GRIDS
 from geo_service.planning import PlanningError, gap_report
+from geo_service.planning.community import scope_of
 from geo_service.planning.service import GapReport
 
 
@@ -98,9 +99,10 @@ def _gaps_command(kind: str):  # noqa: ANN202
                 out: Path | None, complete: bool | None) -> None:
         engine = ready_engine(settings)
         here = chosen_community(engine, settings, community)
+        scope = scope_of(here)
         try:
-            report = gap_report(engine, kind, list(grids), metric_crs=f"EPSG:{here.metric_epsg}",
-                                complete=complete, cache=False, community_id=here.id)
+            report = gap_report(engine, kind, list(grids), metric_crs=scope.metric_crs,
+                                complete=complete, cache=False, community_id=scope.community_id)
         except PlanningError as error:
             planning_refusal(error)
         write_json(report.to_geojson(), out)
@@ -120,6 +122,7 @@ gaps.command("cameras")(_gaps_command("cameras"))
 
 @gaps.command("patrol")
 @patrol_grids
+@community_option
 @click.option("--days", default=7.0, show_default=True,
               help="Streets not walked in this many days.")
 @click.option("--planned", default="1", show_default=True,
@@ -129,8 +132,8 @@ gaps.command("cameras")(_gaps_command("cameras"))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the GeoJSON here instead of stdout.")
 @click.pass_obj
-def gaps_patrol(settings: Settings, grids: tuple[int, ...], days: float, planned: str,
-                min_share: float, out: Path | None) -> None:
+def gaps_patrol(settings: Settings, grids: tuple[int, ...], community: str | None, days: float,
+                planned: str, min_share: float, out: Path | None) -> None:
     """Streets nobody walked within DAYS, and grids below their planned frequency."""
     if planned != "hotspots":
         try:
@@ -140,9 +143,11 @@ def gaps_patrol(settings: Settings, grids: tuple[int, ...], days: float, planned
     else:
         planned_value = planned
     engine = ready_engine(settings)
+    here = chosen_community(engine, settings, community)
     try:
         report = patrol_service.gaps_report(engine, days=days, grids=grids or PATROL_GRIDS,
-                                     planned=planned_value, min_share=min_share)
+                                            planned=planned_value, min_share=min_share,
+                                            community_id=here.id)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     for line in report.lines():

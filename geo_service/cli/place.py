@@ -29,6 +29,7 @@ from geo_service.cli.common import (
 )
 from geo_service.config import Settings
 from geo_service.planning import PlanningError, PlanResult, Question, place
+from geo_service.planning.community import scope_of
 from geo_service.planning.service import run_scenario
 
 
@@ -101,13 +102,13 @@ def _place_command(asset: str):  # noqa: ANN202
             raise click.UsageError("give exactly one of --count, --budget or --cover-priority")
         question = Question(count=count, budget=budget, cover_priority=cover_priority)
         engine = ready_engine(settings)
-        here = chosen_community(engine, settings, community)
+        scope = scope_of(chosen_community(engine, settings, community))
         try:
             result = place(engine, asset, question, list(grids),
-                           metric_crs=f"EPSG:{here.metric_epsg}", complete=complete,
+                           metric_crs=scope.metric_crs, complete=complete,
                            include_unknown=include_unknown,
                            options=SolverOptions(time_limit=time_limit), cache=False,
-                           community_id=here.id)
+                           community_id=scope.community_id)
         except PlanningError as error:
             planning_refusal(error)
         write_json(result.to_geojson(), out)
@@ -151,14 +152,18 @@ def scenario_lines(data: dict[str, Any]) -> list[str]:
 
 @place_group.command("scenario")
 @grid_option
+@community_option
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the comparison (with the best sites) as JSON here.")
 @click.pass_obj
-def scenario_command(settings: Settings, grids: tuple[int, ...], out: Path | None) -> None:
+def scenario_command(settings: Settings, grids: tuple[int, ...], community: str | None,
+                     out: Path | None) -> None:
     """The report's "12 lights and 4 cameras": the best such sets against the actual ones."""
     engine = ready_engine(settings)
+    scope = scope_of(chosen_community(engine, settings, community))
     try:
-        data = run_scenario(engine, list(grids), metric_crs=settings.metric_crs, cache=False)
+        data = run_scenario(engine, list(grids), metric_crs=scope.metric_crs, cache=False,
+                            community_id=scope.community_id)
     except PlanningError as error:
         planning_refusal(error)
     for line in scenario_lines(data):

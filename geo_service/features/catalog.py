@@ -109,6 +109,7 @@ COLLECTIONS: dict[str, Collection] = {c.id: c for c in (
         "name": _col("name"),
         "zone": _col("zone"),
         "party_group": _col("party_group"),
+        "community": Field("(SELECT c.name FROM communities c WHERE c.id = t.community_id)"),
         "open_hazards": Field("coalesce(hz.open, 0)", "integer"),
         "buildings": Field("coalesce(bd.total, 0)", "integer"),
         "buildings_without_leader": Field("coalesce(bd.no_leader, 0)", "integer"),

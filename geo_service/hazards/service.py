@@ -232,7 +232,7 @@ def submit_report(engine: Engine, report: HazardReport, *, settings: Settings,
     """
     from geo_service.auth import privacy
     from geo_service.auth.accounts import mark_reporter
-    from geo_service.hazards import photos
+    from geo_service.hazards import landing, photos
 
     limit = photos.max_bytes(settings)
     folder = photos.uploads_dir(settings)
@@ -246,6 +246,7 @@ def submit_report(engine: Engine, report: HazardReport, *, settings: Settings,
                     (report.digest or "").encode() + hashlib.sha256(content).digest())
                     .hexdigest())
         with engine.begin() as conn:
+            landing.refuse_outside(conn, report.geometry, settings.report_margin_m)
             result = create_hazard(conn, report)
             if result.outcome == "created":
                 mark_reporter(conn, result.hazard["id"], user)

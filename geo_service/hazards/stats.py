@@ -49,8 +49,9 @@ GROUP BY GROUPING SETS ((s.grid_id), ())
 
 
 def grid_stats(conn: Connection, filters: HazardFilter | None = None,
-               now: Any = None) -> dict[str, Any]:
-    """Per-grid numbers (every grid, in number order; hazards outside grids last) and totals.
+               now: Any = None, community_id: int | None = None) -> dict[str, Any]:
+    """Per-grid numbers (every grid, in number order; hazards outside grids last) and totals,
+    of one community when ``community_id`` is given.
 
     Each row: ``grid`` (number or None), ``open``, ``closed``, ``overdue``, ``resolved_n``,
     ``median_days`` (None when nothing is resolved), ``revisited_share`` (None when nothing
@@ -58,9 +59,12 @@ def grid_stats(conn: Connection, filters: HazardFilter | None = None,
     """
     now = now or utcnow()
     where, params = where_clause(filters or HazardFilter(), now)
-    params |= {"resolved": list(RESOLVED_STATUSES)}
+    mine = "(CAST(:community AS integer) IS NULL OR {t}community_id = :community)"
+    where += (" AND " if where else " WHERE ") + mine.format(t="h.")
+    params |= {"resolved": list(RESOLVED_STATUSES), "community": community_id}
     found = conn.execute(text(STATS_SQL.format(where=where)), params).mappings().all()
-    grids = conn.execute(text("SELECT id, number, name FROM grids ORDER BY number")).all()
+    grids = conn.execute(text(f"SELECT id, number, name FROM grids WHERE {mine.format(t='')} "
+                              "ORDER BY number"), params).all()
 
     def row(data: Any, grid: int | None) -> dict[str, Any]:
         data = data or {}

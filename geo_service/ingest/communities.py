@@ -111,14 +111,17 @@ def find_community(conn: Connection, name: str) -> CommunityInfo | None:
     return next((c for c in read_communities(conn) if c.answers_to(name)), None)
 
 
-def choose_community(conn: Connection, name: str | None, setting: str | None = None
+def choose_community(conn: Connection, name: str | int | None, setting: str | None = None
                      ) -> CommunityInfo:
-    """The community a command is about: ``name``, else the only one, else the one the setting
-    (``GEO_SERVICE_COMMUNITY``) names. Raises :class:`CommunityError` saying which exist."""
+    """The community a command or request is about: ``name`` (a name, English name or id),
+    else the only one, else the one the setting (``GEO_SERVICE_COMMUNITY``) names. Raises
+    :class:`CommunityError` saying which exist."""
     communities = read_communities(conn)
     known = ", ".join(c.name for c in communities) or "none yet"
-    if name:
-        found = next((c for c in communities if c.answers_to(name)), None)
+    if name is not None and str(name).strip():
+        name = str(name).strip()
+        found = next((c for c in communities if c.answers_to(name)), None) or next(
+            (c for c in communities if name.isdigit() and c.id == int(name)), None)
         if found is None:
             raise CommunityError(f"no community named {name!r} (stored: {known}); "
                                  f"load data with --community {name} to make it")

@@ -84,7 +84,8 @@ def _planned(streets: pd.DataFrame, planned: float | Mapping[int, float] | pd.Se
 def patrol_gaps(conn: Connection, *, days: float = 7, grids: Collection[int] | None = None,
                 planned: float | Mapping[int, float] | pd.Series | None = None,
                 walkable: Collection[str] | None = None, min_share: float = 0.5,
-                now: datetime | None = None, reload_tolerance_m: float = 2.0) -> PatrolGaps:
+                now: datetime | None = None, reload_tolerance_m: float = 2.0,
+                community_id: int | None = None) -> PatrolGaps:
     """Streets not walked within ``days`` and per-grid walks against the planned frequency.
 
     Parameters
@@ -106,6 +107,8 @@ def patrol_gaps(conn: Connection, *, days: float = 7, grids: Collection[int] | N
         End of the window (default now).
     reload_tolerance_m
         How close a walk whose street was reloaded must lie to a street to count for it.
+    community_id
+        Only the streets of this community (``None``: every community).
 
     Returns
     -------
@@ -114,7 +117,7 @@ def patrol_gaps(conn: Connection, *, days: float = 7, grids: Collection[int] | N
     """
     now = now or datetime.now(UTC)
     since = now - timedelta(days=days)
-    streets = store.patrol_streets(conn, grids, walkable_classes(walkable))
+    streets = store.patrol_streets(conn, grids, walkable_classes(walkable), community_id)
     if grids is None:
         streets = streets[streets["grid"].notna()]
     ids = [int(i) for i in streets["street_id"]]

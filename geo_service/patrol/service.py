@@ -62,24 +62,29 @@ def upload_track(engine: Engine, content: bytes, member: str, *, source_name: st
 
 def planned_frequency(engine: Engine, planned: str | float, *,
                       grids: Sequence[int] | None = None, base: int = 1, most: int = 7,
-                      hazard_days: float | None = 365.0) -> float | pd.Series:
+                      hazard_days: float | None = 365.0,
+                      community_id: int | None = None) -> float | pd.Series:
     """A plan for :func:`gaps_report`: a number (walks per street and week) or
     ``"hotspots"`` (walks per week from the hotspots of the stored hazards)."""
     if planned != "hotspots":
         return float(planned)
     with engine.connect() as conn:
-        network = load_network(conn, list(grids) if grids else None, DEFAULT_MARGIN_M)
+        network = load_network(conn, list(grids) if grids else None, DEFAULT_MARGIN_M,
+                               community_id=community_id)
         return planned_from_hotspots(conn, network, base=base, max=most, days=hazard_days)
 
 
 def gaps_report(engine: Engine, *, days: float = 7, grids: Sequence[int] | None = PATROL_GRIDS,
                 planned: str | float = 1.0, walkable: Collection[str] | None = None,
-                min_share: float = 0.5, now: datetime | None = None) -> PatrolGaps:
-    """``geo-service gaps patrol``: streets not walked in ``days`` and grids below plan."""
-    plan = planned_frequency(engine, planned, grids=grids)
+                min_share: float = 0.5, now: datetime | None = None,
+                community_id: int | None = None) -> PatrolGaps:
+    """``geo-service gaps patrol``: streets not walked in ``days`` and grids below plan (of
+    the community, when given)."""
+    plan = planned_frequency(engine, planned, grids=grids, community_id=community_id)
     with engine.connect() as conn:
         return patrol_gaps(conn, days=days, grids=list(grids) if grids else None,
-                           planned=plan, walkable=walkable, min_share=min_share, now=now)
+                           planned=plan, walkable=walkable, min_share=min_share, now=now,
+                           community_id=community_id)
 
 
 def gaps_geojson(gaps: PatrolGaps) -> str:

@@ -143,10 +143,13 @@ def missing_grids(conn: Connection, grids: list[int], community_id: int | None =
 
 
 def patrol_streets(conn: Connection, grids: Collection[int] | None,
-                   classes: Collection[str]) -> gpd.GeoDataFrame:
-    """Streets of these classes (of the grids, by number): ids, grid number, length, line."""
-    where = "WHERE s.street_class = ANY(:classes)"
-    params: dict[str, object] = {"classes": sorted(classes)}
+                   classes: Collection[str], community_id: int | None = None
+                   ) -> gpd.GeoDataFrame:
+    """Streets of these classes (of the grids, by number, of the community when given): ids,
+    grid number, length, line."""
+    where = ("WHERE s.street_class = ANY(:classes) "
+             "AND (CAST(:c AS integer) IS NULL OR s.community_id = :c)")
+    params: dict[str, object] = {"classes": sorted(classes), "c": community_id}
     if grids is not None:
         where += " AND g.number = ANY(:grids)"
         params["grids"] = [int(g) for g in grids]

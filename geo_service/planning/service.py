@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine
 
 from geo_service.analysis.candidates import CandidateCosts
 from geo_service.analysis.placement import SolverOptions
+from geo_service.planning.community import community_crs
 from geo_service.planning.coverage import (
     KINDS,
     CoverageState,
@@ -38,7 +39,12 @@ from geo_service.planning.matrix import (
 )
 from geo_service.planning.plan import PlanResult, Question, answer
 from geo_service.planning.scenario import scenario
-from geo_service.planning.store import connection_of, data_version, read_layers
+from geo_service.planning.store import (
+    connection_of,
+    data_version,
+    grids_by_community,
+    read_layers,
+)
 
 ASSETS = {"lights": "light", "cameras": "camera", "light": "light", "camera": "camera"}
 T = TypeVar("T")
@@ -95,10 +101,11 @@ def _layers(conn: Connection, grids: Sequence[int] | None, metric_crs: str | Non
 
 
 def layers_for(conn_or_engine: Connection | Engine, grids: Sequence[int] | None = None, *,
-               metric_crs: str | None = None) -> Layers:
-    """The layers of the chosen grids (cached per data version), e.g. for a map's context."""
+               metric_crs: str | None = None, community_id: int | None = None) -> Layers:
+    """The layers of the chosen grids of the community (cached per data version), e.g. for a
+    map's context."""
     with connection_of(conn_or_engine) as conn:
-        return _layers(conn, grids, metric_crs)
+        return _layers(conn, grids, metric_crs, community_id=community_id)
 
 
 @dataclass(frozen=True)
@@ -160,7 +167,8 @@ def gap_report(conn_or_engine: Connection | Engine, kind: str,
 
 def gaps_for(conn_or_engine: Connection | Engine, kind: str,
              grids: Sequence[int] | None = None, *, metric_crs: str | None = None,
-             complete: bool | None = None, by_id: bool = False) -> gpd.GeoDataFrame:
+             complete: bool | None = None, by_id: bool = False,
+             community_id: int | None = None) -> gpd.GeoDataFrame:
     """Gap stretches of ``kind`` for the collections API (EPSG:4326).
 
     Parameters
@@ -172,7 +180,8 @@ def gaps_for(conn_or_engine: Connection | Engine, kind: str,
     grids:
         Grid **numbers** (database ids with ``by_id=True``); ``None`` or empty: every street.
     metric_crs:
-        Preferred metric CRS (the settings'); used when the data lie in its area.
+        Preferred metric CRS (the community's, :mod:`.community`); used when the data lie in
+        its area.
     complete:
         Take the lamp (camera) inventory as complete; ``None`` decides from the data (a
         community's own layer is complete, an OpenStreetMap one is not).
@@ -185,7 +194,7 @@ def gaps_for(conn_or_engine: Connection | Engine, kind: str,
     """
     try:
         return gap_report(conn_or_engine, kind, grids, metric_crs=metric_crs,
-                          complete=complete, by_id=by_id).gaps
+                          complete=complete, by_id=by_id, community_id=community_id).gaps
     except PlanningError as error:
         if error.code != "no_streets":
             raise
@@ -206,15 +215,18 @@ def coverage_gaps(conn_or_engine: Connection | Engine, grid_ids: Sequence[int], 
     """Lighting and camera stretches of the grids (database ids) for the map, one frame.
 
     The same stretches as :func:`gaps_for` for these grids (one cache), each with an ``id``
-    (``layer-street-start``), figures rounded to centimetres, most important first. No grid:
-    an empty frame.
+    (``layer-street-start``), figures rounded to centimetres, most important first. The grids
+    of each community are computed in that community's metric CRS (``metric_crs`` is only the
+    fallback for grids of no community). No grid: an empty frame.
     """
     ids = _grids_key(grid_ids)
     if not ids:
         return _empty(MAP_GAP_COLUMNS)
     with connection_of(conn_or_engine) as conn:
         def make() -> gpd.GeoDataFrame:
-            frames = [gaps_for(conn, kind, ids, metric_crs=metric_crs, by_id=True)
+            frames = [gaps_for(conn, kind, mine, by_id=True, community_id=community,
+                               metric_crs=community_crs(conn, community, metric_crs))
+                      for community, mine in grids_by_community(conn, ids).items()
                       for kind in KINDS]
             gaps = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
             if gaps.empty:
@@ -279,21 +291,25 @@ def place(conn_or_engine: Connection | Engine, asset: str, question: Question,
 
 def run_scenario(conn_or_engine: Connection | Engine, grids: Sequence[int] | None = None, *,
                  metric_crs: str | None = None, options: SolverOptions | None = None,
-                 cache: bool = True) -> dict[str, Any]:
-    """The preset "12 lights and 4 cameras" comparison (see :mod:`.scenario`)."""
+                 cache: bool = True, community_id: int | None = None) -> dict[str, Any]:
+    """The preset "12 lights and 4 cameras" comparison in the grids of the community (see
+    :mod:`.scenario`)."""
     with connection_of(conn_or_engine) as conn:
-        layers = _layers(conn, grids, metric_crs, cache=cache)
+        layers = _layers(conn, grids, metric_crs, cache=cache, community_id=community_id)
         if not cache:
             return scenario(layers, options=options)
-        key = ("scenario", _version(conn), _grids_key(grids), metric_crs)
+        key = ("scenario", _version(conn), _grids_key(grids), metric_crs, community_id)
         return CACHE.get(key, lambda: scenario(layers, options=options))
 
 
 def overview(conn_or_engine: Connection | Engine, grids: Sequence[int] | None = None, *,
-             metric_crs: str | None = None) -> pd.DataFrame:
-    """Per grid: lit/unlit metres, share lit, seen/unseen metres, share seen, open hazards."""
-    light = gap_report(conn_or_engine, "lighting", grids, metric_crs=metric_crs)
-    cams = gap_report(conn_or_engine, "cameras", grids, metric_crs=metric_crs)
+             metric_crs: str | None = None, community_id: int | None = None) -> pd.DataFrame:
+    """Per grid of the community: lit/unlit metres, share lit, seen/unseen metres, share seen,
+    open hazards."""
+    light = gap_report(conn_or_engine, "lighting", grids, metric_crs=metric_crs,
+                       community_id=community_id)
+    cams = gap_report(conn_or_engine, "cameras", grids, metric_crs=metric_crs,
+                      community_id=community_id)
     table = light.grids.merge(
         cams.grids[["grid", "seen_m", "unseen_m", "share_seen", "unseen_gap_m", "gaps"]],
         on="grid", how="outer", suffixes=("", "_cameras"))

@@ -80,6 +80,16 @@ def grid_ids(conn: Connection, numbers: Iterable[int] | None,
     return [found[n] for n in wanted]
 
 
+def grids_by_community(conn: Connection, ids: Sequence[int]) -> dict[int | None, list[int]]:
+    """Grid database ids grouped by their community (``None``: of no community)."""
+    groups: dict[int | None, list[int]] = {}
+    for grid_id, community in conn.execute(text(
+            "SELECT id, community_id FROM grids WHERE id = ANY(:ids) ORDER BY id"),
+            {"ids": list(ids)}).all():
+        groups.setdefault(community, []).append(int(grid_id))
+    return groups
+
+
 def _read(conn: Connection, sql: str, params: dict[str, object]) -> gpd.GeoDataFrame:
     frame = gpd.read_postgis(text(sql), conn, geom_col="geom", params=params)
     if frame.crs is None:

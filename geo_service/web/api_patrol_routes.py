@@ -5,8 +5,10 @@ Endpoints (blueprint ``api_routes``; the writes are for signed-in patrol members
 ``POST /api/routes`` (``api_routes.create_plan``)
     Body ``{"grids": [1, 2, 3, 4], "teams": 3, "start": [lon, lat] | null,
     "required": "all|alleys|hazards|hot", "points": null|"hazards"|"broken-lights",
-    "week": false, "shifts": 2, "speed_kmh": 4.5, "margin_m": 100}`` (all optional; ``grids``
-    missing: the trade-city grids 1-4, empty: every street). Computes the plan, stores it and
+    "week": false, "shifts": 2, "speed_kmh": 4.5, "margin_m": 100, "community": "白龙社区"}``
+    (all optional; ``grids`` missing: the trade-city grids 1-4, empty: every street of the
+    community; ``community`` a name or id, default the only one or GEO_SERVICE_COMMUNITY; its
+    own metric CRS is used). Computes the plan, stores it and
     answers 201 with the plan as GeoJSON (routes, then numbered stops; ``plan``, ``stats`` and
     ``links`` to its GPX, GeoJSON and route sheet).
 ``GET /api/routes`` (``api_routes.list_plans``)
@@ -28,6 +30,7 @@ from __future__ import annotations
 import json
 import math
 import threading
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
@@ -47,13 +50,14 @@ from geo_service.patrol_routes import (
 )
 from geo_service.patrol_routes.store import list_plans as stored_plans
 from geo_service.patrol_routes.store import stop_extras
+from geo_service.web.community import request_scope
 from geo_service.web.db import engine
 
 blueprint = Blueprint("api_routes", __name__)
 
 PATROL_GRIDS = (1, 2, 3, 4)
 FIELDS = ("grids", "teams", "start", "required", "points", "week", "shifts", "speed_kmh",
-          "margin_m")
+          "margin_m", "community")
 MAX_GRIDS = 100
 MAX_TRACK_BYTES = 5 * 2**20
 #: Plans computed at once; more requests get 503 instead of queueing.
@@ -191,7 +195,11 @@ def _geojson_response(payload: dict[str, Any], status: int = 200) -> Response:
 @blueprint.post("/api/routes")
 def create_plan() -> Response:
     """Compute, store and return a plan (201)."""
-    options = parse_options(request.get_json(silent=True))
+    body = request.get_json(silent=True)
+    options = parse_options(body)
+    with engine().connect() as conn:
+        here = request_scope(conn, body)
+    options = replace(options, community_id=here.community_id, metric_crs=here.metric_crs)
     options.check()
     if not _SLOTS.acquire(blocking=False):
         raise ApiProblem("busy", status=503)

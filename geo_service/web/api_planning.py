@@ -2,7 +2,8 @@
 
 ``POST /api/plan/lights`` and ``POST /api/plan/cameras`` take ``{"count": K}``,
 ``{"budget": yuan}`` or ``{"cover_priority": P}`` (exactly one), optionally ``"grids": [N, ...]``
-(grid numbers; all streets when missing or empty), ``"include_unknown": bool``,
+(grid numbers; all streets when missing or empty), ``"community"`` (name or id; default the
+only one, or ``GEO_SERVICE_COMMUNITY``), ``"include_unknown": bool``,
 ``"complete": bool`` and ``"time_limit": seconds``. They answer the same GeoJSON as
 ``geo-service place``: a FeatureCollection of the chosen sites (``feature`` = "site") and the
 stretches they newly cover (``feature`` = "stretch"), with ``summary`` (totals, before and after
@@ -11,7 +12,8 @@ per grid, solver figures).
 ``GET /api/plan/scenario[?grid=N...]`` gives the preset "12 lights and 4 cameras" comparison,
 ``GET /api/plan/gaps?kind=lighting|cameras[&grid=N...]`` the gap stretches with a per-grid
 summary, ``GET /api/plan/context`` the grid outlines, building footprints, lamps and cameras
-the page draws.
+the page draws. The GET endpoints take ``?community=`` like the body's field. Every figure is
+computed in the community's own metric CRS (:mod:`geo_service.planning.community`).
 
 Errors are ``{"error": {"code", "message", "messages": {"zh", "en"}, "field"?}}`` with 400 for
 a request that cannot be answered as asked, 503 when the answer takes longer than the request
@@ -34,8 +36,10 @@ from geo_service.analysis.placement import SolverOptions
 from geo_service.errors import ServiceError
 from geo_service.i18n import both, known
 from geo_service.planning import PlanningError, Question, gap_report, place, run_scenario
+from geo_service.planning.community import Scope
 from geo_service.planning.plan import features
 from geo_service.planning.service import layers_for
+from geo_service.web.community import request_scope
 from geo_service.web.db import engine
 from geo_service.web.errors import service_error
 
@@ -111,7 +115,7 @@ def _query_grids() -> list[int]:
 
 
 FIELDS = {"count", "budget", "cover_priority", "grids", "include_unknown", "complete",
-          "time_limit"}
+          "time_limit", "community"}
 
 
 def parse_plan(body: Any) -> dict[str, Any]:
@@ -164,10 +168,16 @@ def run_limited(work: Callable[[], Any]) -> Any:
 
 
 # -- endpoints -----------------------------------------------------------------------------------
+def _scope(body: dict[str, Any] | None = None) -> Scope:
+    """The community of the request (``community`` in the body or query) and its CRS."""
+    with engine().connect() as conn:
+        return request_scope(conn, body)
+
+
 def _plan(asset: str) -> Response:
     body = request.get_json(silent=True)
     asked = parse_plan(body)
-    settings = current_app.config["SETTINGS"]
+    here = _scope(body)
     eng = engine()
     seconds = limit()
     wanted = asked["time_limit"] or seconds
@@ -175,8 +185,9 @@ def _plan(asset: str) -> Response:
 
     def work() -> dict[str, Any]:
         result = place(eng, asset, asked["question"], asked["grids"],
-                       metric_crs=settings.metric_crs, complete=asked["complete"],
-                       include_unknown=asked["include_unknown"], options=options)
+                       metric_crs=here.metric_crs, community_id=here.community_id,
+                       complete=asked["complete"], include_unknown=asked["include_unknown"],
+                       options=options)
         return result.to_geojson()
 
     return jsonify(run_limited(work))
@@ -198,11 +209,12 @@ def plan_cameras() -> Response:
 def scenario() -> Response:
     """The preset "12 lights and 4 cameras" against the actual works."""
     grids = _query_grids()
-    settings = current_app.config["SETTINGS"]
+    here = _scope()
     eng = engine()
     options = SolverOptions(time_limit=max(0.5, limit() * SOLVER_SHARE / 2))
-    return jsonify(run_limited(lambda: run_scenario(eng, grids, metric_crs=settings.metric_crs,
-                                                    options=options)))
+    return jsonify(run_limited(lambda: run_scenario(
+        eng, grids, metric_crs=here.metric_crs, community_id=here.community_id,
+        options=options)))
 
 
 @blueprint.get("/api/plan/gaps")
@@ -212,20 +224,21 @@ def gaps() -> Response:
     if kind not in ("lighting", "cameras"):
         raise BadRequest("bad_kind", "kind")
     grids = _query_grids()
-    settings = current_app.config["SETTINGS"]
+    here = _scope()
     eng = engine()
-    return jsonify(run_limited(lambda: gap_report(eng, kind, grids,
-                                                  metric_crs=settings.metric_crs).to_geojson()))
+    return jsonify(run_limited(lambda: gap_report(
+        eng, kind, grids, metric_crs=here.metric_crs,
+        community_id=here.community_id).to_geojson()))
 
 
 @blueprint.get("/api/plan/context", endpoint="context")
 def planning_layers() -> Response:
     """Grid outlines, building footprints, lamps and cameras for the planning map."""
-    settings = current_app.config["SETTINGS"]
+    here = _scope()
     eng = engine()
 
     def work() -> dict[str, Any]:
-        layers = layers_for(eng, metric_crs=settings.metric_crs)
+        layers = layers_for(eng, metric_crs=here.metric_crs, community_id=here.community_id)
         return {"grids": {"type": "FeatureCollection",
                           "features": features(layers.grids[["number", "name", "geometry"]])},
                 "buildings": {"type": "FeatureCollection",

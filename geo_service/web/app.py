@@ -16,7 +16,7 @@ from geo_service.db.engine import engine_for, resolve_url
 BLUEPRINT_MODULES = ("auth_pages", "assets", "health", "home", "map_page", "collections",
                      "api_hazards", "open311", "openapi", "plan_lighting", "api_planning",
                      "hazard_pages", "dashboard", "plan_patrol", "api_patrol_routes",
-                     "notifications", "follow")
+                     "notifications", "follow", "tiles")
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> Flask:

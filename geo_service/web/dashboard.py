@@ -21,15 +21,23 @@ escalations
 
 A hazard counts in the grid it lies in now (``hazards.grid_id``); hazards outside every grid get
 their own row. The dashboard takes the list's filters (category, reported dates, ...).
+
+With several communities stored, the rows come community by community (a community column,
+each community's grids and its hazards outside them), the total row sums every community:
+a subdistrict user, who reads everything, sees all its communities' figures side by side.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, g, request
+from sqlalchemy import Connection
 
 from geo_service.hazards.errors import HazardError
-from geo_service.hazards.inputs import parse_filters
+from geo_service.hazards.inputs import HazardFilter, parse_filters
 from geo_service.hazards.stats import grid_stats
+from geo_service.ingest.communities import CommunityInfo, read_communities
 from geo_service.vocab import HazardCategory
 from geo_service.web.db import engine
 from geo_service.web.hazard_pages import render_page, say
@@ -38,6 +46,15 @@ from geo_service.web.i18n import translate
 blueprint = Blueprint("dashboard", __name__)
 NAV = [("/dashboard", "nav_dashboard")]
 
+
+def per_community_rows(conn: Connection, filters: HazardFilter,
+                       communities: list[CommunityInfo]) -> list[dict[str, Any]]:
+    """The per-grid rows of each community in turn, each row naming its ``community``."""
+    rows: list[dict[str, Any]] = []
+    for community in communities:
+        for row in grid_stats(conn, filters, community_id=community.id)["rows"]:
+            rows.append({**row, "community": community.name})
+    return rows
 
 
 @blueprint.get("/dashboard")
@@ -50,6 +67,10 @@ def page() -> Response:
         error, filters = problem, None
     with engine().connect() as conn:
         stats = grid_stats(conn, filters) if filters is not None else {"rows": [], "total": None}
+        communities = read_communities(conn)
+        several = len(communities) > 1
+        if several and filters is not None:
+            stats["rows"] = per_community_rows(conn, filters, communities)
 
     def name(grid: int | None) -> str:
         return translate("dash_no_grid") if grid is None else say("dash_grid_n", n=grid)
@@ -57,7 +78,8 @@ def page() -> Response:
     rows = stats["rows"]
     chart = {
         "lang": g.lang,
-        "labels": [translate("dash_no_grid") if r["grid"] is None else str(r["grid"])
+        "labels": [(f"{r['community']} · " if several else "")
+                   + (translate("dash_no_grid") if r["grid"] is None else str(r["grid"]))
                    for r in rows],
         "axis": translate("dash_grid"),
         "open": [r["open"] for r in rows],
@@ -72,6 +94,6 @@ def page() -> Response:
                                             "dash_chart_escalations")},
     }
     chosen = {k: request.args.get(k, "") for k in ("category", "date_from", "date_to")}
-    return render_page("dashboard.html", 422 if error else 200, rows=rows,
+    return render_page("dashboard.html", 422 if error else 200, rows=rows, several=several,
                        total=stats["total"], chart=chart, error=error, name=name,
                        chosen=chosen, categories=[c.value for c in HazardCategory])

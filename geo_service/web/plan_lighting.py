@@ -20,6 +20,7 @@ from geo_service.planning import PlanningError, overview
 from geo_service.vocab import LABELS_ZH
 from geo_service.web import vendor
 from geo_service.web.api_planning import BadRequest, run_limited
+from geo_service.web.community import request_scope
 from geo_service.web.db import engine
 from geo_service.web.i18n import label, page_words, translate
 
@@ -44,10 +45,12 @@ def page() -> Response:
     with engine().connect() as conn:
         bounds = _bounds(conn)
         grids = store.grid_choices(conn)
+        here = request_scope(conn)
     rows, totals, note = [], None, None
     eng = engine()
     try:
-        table = run_limited(lambda: overview(eng, metric_crs=settings.metric_crs))
+        table = run_limited(lambda: overview(eng, metric_crs=here.metric_crs,
+                                             community_id=here.community_id))
         rows = table.to_dict("records")
         totals = table.sum(numeric_only=True).to_dict()
         for done, share in (("lit_m", "share_lit"), ("seen_m", "share_seen")):

@@ -57,6 +57,7 @@ NPM_PUBLIC: dict[str, tuple[str, ...]] = {
     "leaflet.locatecontrol": ("dist",),
     "leaflet-draw": ("dist",),
     "chart.js": ("dist",),
+    "leaflet.vectorgrid": ("dist",),
 }
 
 
@@ -176,6 +177,8 @@ ASSETS: dict[str, str] = {
     "leaflet_draw_css": _url("leaflet-draw", "dist/leaflet.draw.css"),
     # not folium: for our own pages (dashboard charts)
     "chartjs": _url("chart.js", "dist/chart.umd.min.js"),
+    # not folium: vector tiles on the map (/map?tiles=1); the bundle includes its pbf reader
+    "vectorgrid": _url("leaflet.vectorgrid", "dist/Leaflet.VectorGrid.bundled.min.js"),
 }
 """Asset name (folium's ``default_js`` / ``default_css`` names) -> local URL."""
 

@@ -386,6 +386,7 @@
 
   function refresh(rt) {
     var layer = rt.layer;
+    if (rt.tiles) { rt.tiles.refresh(); return; }  // drawn from vector tiles (map_tiles.js)
     if (!isActive(rt)) { abort(rt); rt.status = 'hidden'; showStatus(rt); return; }
     if (map.getZoom() < layer.minZoom) {
       abort(rt); clear(rt); rt.loaded = null; rt.status = 'zoom'; showStatus(rt); return;
@@ -497,6 +498,12 @@
       labels: L.featureGroup(), byId: new Map(), controller: null, loaded: null, count: 0,
       matched: null, status: 'idle'
     };
+    if (layer.tiles && window.geoMapTiles) {
+      rt.tiles = window.geoMapTiles(rt, {
+        map: map, config: config, resolveStyle: resolveStyle, popupContent: popupContent,
+        isFocus: isFocus, labelMarker: labelMarker, showStatus: function () { showStatus(rt); }
+      });
+    }
     return rt;
   });
   var byLayer = {};
