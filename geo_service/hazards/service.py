@@ -119,8 +119,9 @@ def create_hazard(conn: Connection, report: HazardReport, *,
     posts (unique client + key, ``ON CONFLICT DO NOTHING``); with another body it raises
     :class:`KeyReused`; another client's key is its own. An open hazard of the
     same category within 25 m makes the outcome ``duplicate`` and stores nothing, unless
-    ``report.confirm_duplicate``. Sets grid (most overlap), building (containing or nearest
-    within 10 m) and due time; marks a named light or camera broken.
+    ``report.confirm_duplicate`` (then the report event lists them as ``possible_duplicates``).
+    Sets grid (most overlap), building (containing or nearest within 10 m) and due time;
+    marks a named light or camera broken.
     """
     now = now or utcnow()
     geom, category = resolve_assets(conn, report)
@@ -128,10 +129,11 @@ def create_hazard(conn: Connection, report: HazardReport, *,
     store.lock_category(conn, category)
     if report.idempotency_key is not None and (known := replay(conn, report, now=now)):
         return known
-    if not report.confirm_duplicate:
-        duplicates = likely_duplicates(conn, geom, category, now=now)
-        if duplicates:
-            return CreateResult("duplicate", None, duplicates)
+    duplicates = likely_duplicates(conn, geom, category, now=now)
+    if duplicates and not report.confirm_duplicate:
+        return CreateResult("duplicate", None, duplicates)
+    # stored anyway: the report event names them for staff (the hazard page shows it)
+    flagged = {"possible_duplicates": [d["id"] for d in duplicates]} if duplicates else {}
     hazard_id = store.insert_hazard(conn, {
             "geom": ewkt(geom), "key": report.idempotency_key, "client": report.client,
             "digest": report.digest, "category": category,
@@ -151,7 +153,8 @@ def create_hazard(conn: Connection, report: HazardReport, *,
                             action=lifecycle.Action.REPORT,
                             from_status=None, to_status=HazardStatus.REPORTED.value,
                             from_level=None, to_level=Level.BUILDING.value, note=None,
-                            satisfaction=None, extra={"channel": report.channel, **report.extra})
+                            satisfaction=None, extra={"channel": report.channel, **report.extra,
+                                                      **flagged})
     outbox.record(conn, event_id)  # its notifications, in this transaction
     sync_assets(conn, hazard_id, report.light_id, report.camera_id, broken=True)
     return CreateResult("created", get_hazard(conn, hazard_id, now=now))

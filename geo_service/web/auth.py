@@ -59,6 +59,7 @@ from geo_service.auth import accounts, policy, sessions, signin_log
 from geo_service.auth.messages import both
 from geo_service.auth.throttle import LoginThrottle
 from geo_service.web.i18n import lang, translate
+from geo_service.web.open311_xml import error_list
 
 log = logging.getLogger(__name__)
 
@@ -167,10 +168,15 @@ def engine() -> Any:
 
 
 def bearer_token() -> str | None:
-    """The token of ``Authorization: Bearer <token>``, if that is how the request authenticates."""
+    """The token of ``Authorization: Bearer <token>``, if that is how the request authenticates;
+    under /open311/ also GeoReport v2's ``api_key`` query or form parameter."""
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
-    return value.strip() if scheme.lower() == "bearer" else None
+    if scheme.lower() == "bearer":
+        return value.strip()
+    if request.path.startswith("/open311/"):
+        return request.values.get("api_key") or None
+    return None
 
 
 def client_address() -> str:
@@ -315,7 +321,7 @@ def refuse(status: int, key: str) -> Response:
         code = "csrf"
     path = request.path
     if path.startswith("/open311/"):
-        response = jsonify([{"code": status, "description": messages[lang()]}])
+        response = error_list(status, messages[lang()], path)  # errors/error for .xml
     elif path.startswith("/api/") or (request.accept_mimetypes.best == "application/json"):
         response = jsonify(error={"code": code, "message": messages[lang()],
                                   "messages": messages})

@@ -37,6 +37,7 @@ from werkzeug.exceptions import HTTPException
 from geo_service.errors import ServiceError
 from geo_service.i18n import both, say, translate
 from geo_service.web import ratelimit
+from geo_service.web.open311_xml import error_list
 
 log = logging.getLogger("geo_service.web.errors")
 
@@ -158,7 +159,7 @@ def render(status: int, body: dict[str, Any], ogc_code: str, *,
     elif kind == "api":
         response = jsonify(error={"code": body["code"], "message": messages[lang], **body})
     elif kind == "open311":
-        response = jsonify([{"code": status, "description": messages[lang]}])
+        response = error_list(status, messages[lang], request.path)  # XML for a .xml path
     else:
         response = Response(page(status, messages[lang], lang), mimetype="text/html")
     response.status_code = status

@@ -1,15 +1,16 @@
-"""Open311 GeoReport v2 over the same hazards (JSON format only).
+"""Open311 GeoReport v2 over the same hazards, in JSON and XML (:mod:`.open311_xml`).
 
 Services are the hazard categories; service requests are hazards. Our states map to ``open``
 (everything but closed) and ``closed``, with the detail (resolved, revisited, overdue) in
 ``status_notes``; ``agency_responsible`` is the level holding the hazard. The reporter's
 email, name and phone are stored privately and never appear in any response. Errors are
-Open311's ``[{"code", "description"}]``.
+Open311's ``[{"code", "description"}]`` (``errors/error`` in XML).
 """
 
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -39,11 +40,13 @@ from geo_service.web.auth import current_user
 from geo_service.web.clients import client_scope
 from geo_service.web.db import engine
 from geo_service.web.i18n import label, lang
+from geo_service.web.open311_xml import as_json, as_xml, error_list
 
 blueprint = Blueprint("open311", __name__)
 
 BASE = "/open311/v2"
 MAX_RESULTS = 1000
+DEFAULT_WINDOW = timedelta(days=90)  # the list without start_date (GeoReport v2)
 BODY_LIMIT = 1024 * 1024
 GROUPS: dict[str, str] = {
     "parking": "traffic", "dirty_alley": "environment", "dim_lighting": "facilities",
@@ -62,17 +65,24 @@ class Open311Error(ServiceError):
         self.status, self.description = status, description
 
 
-def as_json(payload: Any, status: int = 200) -> Response:
-    """UTF-8 JSON, user text verbatim."""
-    body = json.dumps(payload, ensure_ascii=False)
-    response = Response(body, status=status, mimetype="application/json")
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+FORMATS = ("json", "xml")
+
+
+def check_format(fmt: str) -> None:
+    """Refuse formats other than GeoReport v2's JSON and XML."""
+    if fmt not in FORMATS:
+        raise Open311Error(400, say("hz.open311.formats", lang()))
+
+
+def answer(fmt: str, root: str, payload: Any, status: int = 200) -> Response:
+    """``payload`` as JSON, or as XML under ``root`` (``services``, ``service_requests``,
+    ``service_definition``)."""
+    return as_xml(root, payload, status) if fmt == "xml" else as_json(payload, status)
 
 
 def errors(status: int, description: str) -> Response:
-    """Open311's error list."""
-    return as_json([{"code": status, "description": description}], status)
+    """Open311's error list in the format the path asks for."""
+    return error_list(status, description, request.path)
 
 
 @blueprint.errorhandler(HazardError)
@@ -102,12 +112,6 @@ def refused_by_database(_error: Exception) -> Response:
     return errors(400, say("hz.db_refused", lang()))
 
 
-def json_only(fmt: str) -> None:
-    """Refuse formats other than JSON (XML is not offered; discovery says so)."""
-    if fmt != "json":
-        raise Open311Error(400, say("hz.open311.only_json", lang()))
-
-
 # -- services ------------------------------------------------------------------------------------
 def service_dict(category: str) -> dict[str, Any]:
     """One service (a hazard category) in the request's language."""
@@ -116,7 +120,7 @@ def service_dict(category: str) -> dict[str, Any]:
         "service_code": category,
         "service_name": label(category, language),
         "description": say(f"hz.service.{category}", language),
-        "metadata": False,
+        "metadata": bool(attributes_of(category)),
         "type": "realtime",
         "keywords": ",".join(dict.fromkeys([category, label(category, "zh"),
                                             label(category, "en")])),
@@ -127,17 +131,28 @@ def service_dict(category: str) -> dict[str, Any]:
 @blueprint.get(f"{BASE}/services.<fmt>")
 def services(fmt: str) -> Response:
     """The hazard categories as services."""
-    json_only(fmt)
-    return as_json([service_dict(c.value) for c in HazardCategory])
+    check_format(fmt)
+    return answer(fmt, "services", [service_dict(c.value) for c in HazardCategory])
+
+
+def attributes_of(category: str) -> list[dict[str, Any]]:
+    """A service's attributes (its extra questions) in GeoReport v2's shape: ``variable``,
+    ``code``, ``datatype``, ``required``, ``datatype_description``, ``order``,
+    ``description`` and ``values``. No category declares questions yet, so the list is
+    empty; ``metadata`` in the service list follows it."""
+    del category
+    return []
 
 
 @blueprint.get(f"{BASE}/services/<code>.<fmt>")
 def service_definition(code: str, fmt: str) -> Response:
-    """No service has attributes (metadata is false), so there are no definitions."""
-    json_only(fmt)
+    """A service definition: the category's code and its attributes (an empty list when it
+    asks nothing more)."""
+    check_format(fmt)
     if code not in {c.value for c in HazardCategory}:
         raise Open311Error(404, say("hz.open311.unknown_service", lang(), value=code[:40]))
-    raise Open311Error(404, say("hz.open311.no_services", lang()))
+    return answer(fmt, "service_definition",
+                  {"service_code": code, "attributes": attributes_of(code)})
 
 
 @blueprint.get("/open311/discovery.json")
@@ -150,7 +165,7 @@ def discovery() -> Response:
         "endpoints": [{"specification": "http://wiki.open311.org/GeoReport_v2",
                        "url": request.host_url.rstrip("/") + BASE,
                        "changeset": "2026-01-01T00:00:00+08:00",
-                       "type": "production", "formats": ["application/json"]}],
+                       "type": "production", "formats": ["application/json", "text/xml"]}],
     })
 
 
@@ -234,10 +249,18 @@ def reporter(data: dict[str, Any]) -> tuple[str | None, str | None]:
     return name, contact
 
 
+def possible_duplicates(hazard: dict[str, Any]) -> list[int]:
+    """The open hazards nearby that the report event names (stored anyway, flagged for staff)."""
+    for event in hazard.get("events") or []:
+        if event["action"] == lifecycle.Action.REPORT:
+            return list((event.get("extra") or {}).get("possible_duplicates") or [])
+    return []
+
+
 @blueprint.post(f"{BASE}/requests.<fmt>")
 def post_request(fmt: str) -> Response:
     """Create a service request: ``[{service_request_id, service_notice, account_id}]``."""
-    json_only(fmt)
+    check_format(fmt)
     data = read_fields()
     code = data.get("service_code")
     if code in (None, ""):
@@ -252,7 +275,10 @@ def post_request(fmt: str) -> Response:
              if v is not None}
     fields = {"category": code, "description": data.get("description"),
               "lat": data.get("lat"), "long": data.get("long"),
-              "severity": data.get("severity"), "confirm_duplicate": data.get("confirm_duplicate"),
+              "severity": data.get("severity"),
+              # GeoReport v2 has no duplicate step: a report near an open one is stored and
+              # flagged for staff (possible_duplicates on its report event)
+              "confirm_duplicate": True,
               "reporter_name": name, "reporter_contact": contact,
               "idempotency_key": data.get("idempotency_key")}
     user = current_user()
@@ -261,25 +287,31 @@ def post_request(fmt: str) -> Response:
                           client=client_scope())
     result = service.submit_report(engine(), report, settings=current_app.config["SETTINGS"],
                                    user=user)
-    if result.outcome == "duplicate":
-        ids = ", ".join(f"#{d['id']} ({d['distance_m']:.0f} m)" for d in result.duplicates)
-        description = (say("hz.duplicate", lang(), radius=int(service.DUPLICATE_RADIUS_M))
-                       + " " + say("hz.open311.duplicates", lang(), ids=ids))
-        return errors(409, description)
     assert result.hazard is not None
     hazard = result.hazard
     notice = say("hz.service_notice", lang(), due=hazard["due_at"])
-    response = as_json([{"service_request_id": str(hazard["id"]), "service_notice": notice,
-                         "account_id": None}], 201 if result.outcome == "created" else 200)
-    response.headers["Location"] = url_for("open311.get_request", fmt="json",
+    near = possible_duplicates(hazard)
+    if near:
+        notice += " " + say("hz.open311.possible_duplicate", lang(),
+                            ids=", ".join(f"#{n}" for n in near))
+    response = answer(fmt, "service_requests",
+                      [{"service_request_id": str(hazard["id"]), "service_notice": notice,
+                        "account_id": None}], 201 if result.outcome == "created" else 200)
+    response.headers["Location"] = url_for("open311.get_request", fmt=fmt,
                                            service_request_id=str(hazard["id"]))
     return response
 
 
-def filters_from_query() -> HazardFilter:
-    """Open311 query parameters -> hazard filters."""
+def filters_from_query(now: datetime | None = None) -> HazardFilter:
+    """Open311 query parameters -> hazard filters, as GeoReport v2 reads them.
+
+    ``service_request_id`` (comma-separated) overrides every other parameter. Without
+    ``start_date`` the window is the 90 days before ``end_date`` (before now without either).
+    """
     args = request.args
     ids = tuple(to_int(v, "service_request_id") for v in values_of(args, "service_request_id"))
+    if ids:
+        return HazardFilter(ids=ids)
     codes = tuple(choice(v, "service_code", HazardCategory)
                   for v in values_of(args, "service_code"))
     statuses: list[str] = []
@@ -291,26 +323,27 @@ def filters_from_query() -> HazardFilter:
         else:
             raise InvalidInput("status", "hz.one_of", value=value[:20], allowed=["open", "closed"])
     start, end = values_of(args, "start_date"), values_of(args, "end_date")
-    return HazardFilter(
-        ids=ids, categories=codes, statuses=tuple(statuses),
-        date_from=when(start[0], "start_date") if start else None,
-        date_to=when(end[0], "end_date", end=True) if end else None)
+    date_to = when(end[0], "end_date", end=True) if end else None
+    date_from = (when(start[0], "start_date") if start
+                 else (date_to or now or service.utcnow()) - DEFAULT_WINDOW)
+    return HazardFilter(ids=ids, categories=codes, statuses=tuple(statuses),
+                        date_from=date_from, date_to=date_to)
 
 
 @blueprint.get(f"{BASE}/requests.<fmt>")
 def get_requests(fmt: str) -> Response:
     """Service requests, newest first, at most 1000 (filters as in GeoReport v2)."""
-    json_only(fmt)
+    check_format(fmt)
     filters = filters_from_query()
     with engine().connect() as conn:
         page = service.list_hazards(conn, filters, limit=MAX_RESULTS)
-    return as_json([request_dict(item) for item in page.items])
+    return answer(fmt, "service_requests", [request_dict(item) for item in page.items])
 
 
 @blueprint.get(f"{BASE}/requests/<service_request_id>.<fmt>")
 def get_request(service_request_id: str, fmt: str) -> Response:
     """One service request, as a list of one."""
-    json_only(fmt)
+    check_format(fmt)
     try:
         ident = to_int(service_request_id, "service_request_id", required=True)
     except InvalidInput:
@@ -323,4 +356,4 @@ def get_request(service_request_id: str, fmt: str) -> Response:
             item = service.get_hazard(conn, ident, events=False)
         except NotFound:
             raise Open311Error(404, say("hz.open311.not_found", lang(), id=ident)) from None
-    return as_json([request_dict(item)])
+    return answer(fmt, "service_requests", [request_dict(item)])

@@ -18,6 +18,7 @@ from flask import Blueprint, Response, jsonify
 
 from geo_service.hazards.lifecycle import Action
 from geo_service.vocab import HazardCategory, HazardStatus, Level, Severity, values
+from geo_service.web.open311_openapi import with_xml_and_api_key
 from geo_service.web.openapi_parts import (
     FORMAT_PARAM,
     api_error,
@@ -117,7 +118,7 @@ def common_responses(paths: dict[str, Any]) -> dict[str, Any]:
             responses = operation.setdefault("responses", {})
             for status, response in extra.items():
                 responses.setdefault(status, response)
-    return paths
+    return with_xml_and_api_key(paths)  # GeoReport v2's XML and api_key
 
 
 @blueprint.get("/api/openapi.json")
@@ -374,6 +375,9 @@ OPEN311_PATHS: dict[str, dict[str, Any]] = {
                               "400": open311_error("Unsupported format.")}}},
     "/open311/v2/requests.{fmt}": {
         "get": {"tags": ["open311"], "summary": "Service requests (newest first, 1000 at most)",
+                "description": "service_request_id overrides every other parameter. Without "
+                               "start_date the list holds the 90 days before end_date (before "
+                               "now without either).",
                 "parameters": [FORMAT_PARAM,
                                listed("service_request_id", "Comma-separated ids.", ID_ITEM),
                                listed("service_code", "Comma-separated service codes.",
@@ -400,15 +404,17 @@ OPEN311_PATHS: dict[str, dict[str, Any]] = {
                              "email": {"type": "string"}, "first_name": {"type": "string"},
                              "last_name": {"type": "string"}, "phone": {"type": "string"},
                              "severity": {"type": "string", "enum": values(Severity)},
-                             "confirm_duplicate": {"type": "boolean"}}}},
+                             "api_key": {"type": "string"},
+                             "confirm_duplicate": {"type": "boolean", "description": (
+                                 "Not needed: a report near an open one is stored and "
+                                 "flagged as a possible duplicate for staff.")}}}},
                      "application/json": {"schema": {"type": "object"}}}},
                  "responses": {
                      "201": json_body({"type": "array", "items": {"type": "object"}},
                                       "[{service_request_id, service_notice, account_id}]"),
                      "200": json_body({"type": "array", "items": {"type": "object"}},
                                       "Replayed (same Idempotency-Key)."),
-                     "400": open311_error("A field is missing or wrong."),
-                     "409": open311_error("Likely duplicate; send confirm_duplicate=true.")}}},
+                     "400": open311_error("A field is missing or wrong.")}}},
     "/open311/v2/requests/{service_request_id}.{fmt}": {
         "get": {"tags": ["open311"], "summary": "One service request (a list of one)",
                 "parameters": [{"name": "service_request_id", "in": "path", "required": True,

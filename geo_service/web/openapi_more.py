@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from geo_service.vocab import HazardCategory, values
+from geo_service.web.open311_openapi import SCHEMAS as OPEN311_SCHEMAS
 from geo_service.web.openapi_parts import (
     FORMAT_PARAM,
     api_error,
@@ -34,6 +35,7 @@ BUSY = api_error("Every planning slot is busy, or the solve outlasted the reques
                  "try again.")
 
 MORE_SCHEMAS: dict[str, Any] = {
+    **OPEN311_SCHEMAS,
     "PlacementRequest": {
         "type": "object", "additionalProperties": False,
         "description": "Exactly one of count, budget and cover_priority.",
@@ -172,10 +174,11 @@ MORE_PATHS: dict[str, dict[str, Any]] = {
     "/open311/v2/services/{code}.{fmt}": {"get": {
         "tags": ["open311"], "summary": "A service definition (its extra questions)",
         "parameters": [CODE, FORMAT_PARAM],
-        "responses": {"200": json_body({"type": "object"}, "The service's attributes."),
+        "responses": {"200": json_body(ref("Open311ServiceDefinition"),
+                                       "The service's attributes (an empty list when it "
+                                       "asks nothing more)."),
                       "400": open311_error("Unsupported format."),
-                      "404": open311_error("Unknown service, or a service with no "
-                                           "attributes.")}}},
+                      "404": open311_error("Unknown service.")}}},
 }
 
 MORE_TAGS = [{"name": "planning", "description": "Streetlight and camera placement."},
