@@ -11,6 +11,7 @@ from geo_service.auth import accounts
 from geo_service.hazards import service
 from geo_service.hazards.inputs import parse_event, parse_report
 from geo_service.hazards.records import utcnow
+from geo_service.hazards.store import overdue_sql
 from geo_service.notify import messages, reminders
 
 PASSWORD = "correct horse battery staple"
@@ -75,7 +76,7 @@ def test_the_worker_writes_reminders_with_remind(sample_db: str, engine: Engine,
         account(conn, "feng", "community_admin", None)
         account(conn, "chu", "subdistrict", None)
         above_building = conn.execute(text(
-            "SELECT count(*) FROM hazards WHERE status <> 'closed' AND due_at < now() "
+            f"SELECT count(*) FROM hazards h WHERE {overdue_sql('h', 'now()')} "
             "AND level <> 'building'")).scalar_one()
     assert above_building > 0  # the sample has overdue hazards above the building level
     plain = cli("worker", "--once")
@@ -85,7 +86,7 @@ def test_the_worker_writes_reminders_with_remind(sample_db: str, engine: Engine,
     with engine.connect() as conn:
         told = conn.execute(text(
             "SELECT count(DISTINCT n.hazard_id) FILTER (WHERE h.level <> 'building'), "
-            "count(*) FILTER (WHERE h.status = 'closed' OR h.due_at >= now()) "
+            f"count(*) FILTER (WHERE NOT {overdue_sql('h', 'now()')}) "
             "FROM notifications n JOIN hazards h ON h.id = n.hazard_id "
             "WHERE n.kind = 'overdue'")).one()
     # the community admin or the subdistrict hears of every one above the building level,

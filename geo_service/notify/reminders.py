@@ -1,11 +1,11 @@
 """Daily reminders of overdue hazards: to the assignee (else the staff of the hazard's level)
 and to the staff one level up.
 
-Overdue is the hazard loop's definition (:func:`geo_service.hazards.lifecycle.is_overdue`: open
-and past its due time). :func:`record_overdue` writes the day's reminders in one transaction;
-a reminder carries the community's local date (``params.day``) and a unique index keeps it to
-one per hazard, person and channel a day, so running it again (a restarted worker, ``--remind``
-twice) writes nothing new.
+Overdue is the hazard loop's one definition (:func:`geo_service.hazards.store.overdue_sql`:
+resolve overdue or revisit overdue). :func:`record_overdue` writes the day's reminders in one
+transaction; a reminder carries the community's local date (``params.day``) and a unique
+index keeps it to one per hazard, person and channel a day, so running it again (a restarted
+worker, ``--remind`` twice) writes nothing new.
 """
 
 from __future__ import annotations
@@ -18,13 +18,14 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from geo_service.hazards.inputs import LOCAL_TZ
 from geo_service.hazards.records import iso, utcnow
+from geo_service.hazards.store import overdue_sql
 from geo_service.notify import recipients
 
-OVERDUE_SQL = """
+OVERDUE_SQL = f"""
 SELECT h.id AS hazard_id, h.category, h.status, h.level, h.assignee, h.grid_id,
        h.building_id, h.due_at, g.number AS grid
 FROM hazards h LEFT JOIN grids g ON g.id = h.grid_id
-WHERE h.status <> 'closed' AND h.due_at IS NOT NULL AND h.due_at < :now ORDER BY h.due_at, h.id
+WHERE {overdue_sql('h')} ORDER BY h.due_at, h.id
 """
 INSERT_SQL = text("""
 INSERT INTO notifications (hazard_id, kind, channel, user_id, address, params, status, sent_at)
