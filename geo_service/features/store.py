@@ -90,6 +90,24 @@ def extent_of(conn: Connection, table: str, grid_number: int | None = None) -> B
     return west, south, east, north
 
 
+def grids_extent(conn: Connection, grid_ids: list[int]) -> Box | None:
+    """``(west, south, east, north)`` of the grids with these ids (every grid's when empty)."""
+    where = "WHERE id = ANY(:ids)" if grid_ids else ""
+    row = conn.execute(text(f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+                            f"(SELECT ST_Extent(geom) AS e FROM grids {where}) x"),
+                       {"ids": list(grid_ids)}).one()
+    if row[0] is None:
+        return None
+    west, south, east, north = (float(v) for v in row)
+    return west, south, east, north
+
+
+def grid_numbers(conn: Connection, grid_ids: list[int]) -> list[int]:
+    """The numbers of the grids with these ids, in number order."""
+    return list(conn.execute(text("SELECT number FROM grids WHERE id = ANY(:ids) "
+                                  "ORDER BY number"), {"ids": list(grid_ids)}).scalars())
+
+
 def community_extent(conn: Connection) -> Box | None:
     """The grids' extent, else the streets', else ``None``."""
     return extent_of(conn, "grids") or extent_of(conn, "streets")

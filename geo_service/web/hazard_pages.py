@@ -34,7 +34,7 @@ from flask import (
     request,
     url_for,
 )
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from geo_service.auth import policy, privacy
@@ -341,8 +341,7 @@ def worker_grids(user: Any) -> list[int]:
     if getattr(user, "role", None) != "grid_worker" or not getattr(user, "grid_ids", None):
         return []
     with engine().connect() as conn:
-        return list(conn.execute(text("SELECT number FROM grids WHERE id = ANY(:ids) "
-                                      "ORDER BY number"), {"ids": list(user.grid_ids)}).scalars())
+        return store.grid_numbers(conn, list(user.grid_ids))
 
 
 @blueprint.get("/hazards")

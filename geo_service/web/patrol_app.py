@@ -22,8 +22,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, g, jsonify, make_response, render_template
-from sqlalchemy import text
 
+from geo_service.features import store
 from geo_service.vocab import HazardCategory
 from geo_service.web import vendor
 from geo_service.web.auth import csrf_token, current_user
@@ -51,13 +51,9 @@ def local_url(name: str) -> str:
 def member_bbox(user: Any) -> tuple[float, float, float, float] | None:
     """West, south, east, north of the member's grids; every grid's when they have none."""
     ids = sorted(user.grid_ids) if user is not None else []
-    where = "WHERE id = ANY(:ids)" if ids else ""
     with engine().connect() as conn:
-        row = conn.execute(text(
-            "SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM "
-            f"(SELECT ST_Extent(geom)::geometry AS b FROM grids {where}) x"),
-            {"ids": ids}).one()
-    return None if row[0] is None else tuple(round(float(v), 6) for v in row)  # type: ignore[return-value]
+        box = store.grids_extent(conn, ids)
+    return None if box is None else tuple(round(v, 6) for v in box)  # type: ignore[return-value]
 
 
 def data_urls(bbox: tuple[float, float, float, float] | None) -> dict[str, str]:
