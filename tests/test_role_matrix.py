@@ -30,6 +30,7 @@ from sqlalchemy import create_engine, text
 from geo_service.auth import policy
 from geo_service.config import Settings
 from geo_service.db.engine import engine_for
+from geo_service.hazards import lifecycle
 
 ROLES = ("public", *policy.ROLES)
 # Values for the URL variables of the routes (the hazard and ids are filled in per module).
@@ -129,6 +130,9 @@ def refused(response) -> bool:  # noqa: ANN001
 def test_role_endpoint_pair(world: dict, role: str, endpoint: str, method: str,
                             rule: str) -> None:
     allowed = role in policy.roles_allowed(endpoint, method)
+    if policy.rule_for(endpoint, method, warn=False)[0].scope == "hazard":
+        # the target is escalated to the subdistrict: roles below no longer own it
+        allowed = allowed and lifecycle.owns_level("subdistrict", role)
     client = client_for(world, role)
     values = world["values"]
     if endpoint == "assets.vendored":

@@ -75,3 +75,26 @@ def test_a_grid_workers_default_list_is_their_grids_overdue_first(login_as, samp
     assert cleared.status_code == 200
     everyone = cleared.get_data(as_text=True)
     assert 'id="hz-my-grids"' not in everyone and len(listed_ids(everyone)) > len(want)
+
+
+def test_escalated_beyond_the_grid_the_api_refuses_the_worker_too(login_as, staff_client,  # noqa: ANN001
+                                                                  sample_db: str,
+                                                                  engine: Engine) -> None:
+    with engine.connect() as conn:
+        hazard, grid = conn.execute(text(
+            "SELECT h.id, g.number FROM hazards h JOIN grids g ON g.id = h.grid_id "
+            "WHERE h.status = 'in_progress' AND h.level IN ('building', 'grid') "
+            "ORDER BY h.id LIMIT 1")).one()
+    worker = login_as("grid_worker", grids=(grid,))
+    escalated = staff_client.post(f"/api/hazards/{hazard}/events",
+                                  json={"action": "escalate", "level": "community",
+                                        "reason": "需社区协调"})
+    assert escalated.status_code == 201
+    refused = worker.post(f"/api/hazards/{hazard}/events",
+                          json={"action": "resolve", "note": "已修好"})
+    assert refused.status_code == 403
+    with engine.connect() as conn:
+        status = conn.execute(text("SELECT status FROM hazards WHERE id = :id"),
+                              {"id": hazard}).scalar_one()
+    assert status == "in_progress"
+    assert worker.get(f"/hazards/{hazard}").status_code == 200  # still sees it

@@ -35,6 +35,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from geo_service.hazards.lifecycle import owns_level
 from geo_service.models import Role
 from geo_service.vocab import Level
 
@@ -287,7 +288,8 @@ def decide(endpoint: str | None, method: str, user: Any, *, anonymous_reports: b
     if role not in rule.roles:
         return Decision(401 if user is None else 403,
                         "auth_sign_in" if user is None else "auth_role", rule)
-    if rule.scope == "hazard" and hazard is not None and not may_act_on(role, user, hazard):
+    if rule.scope == "hazard" and hazard is not None and not (
+            may_act_on(role, user, hazard) and owns_level(hazard.get("level"), role)):
         return Decision(403, "auth_scope", rule)
     return Decision(0, rule=rule)
 

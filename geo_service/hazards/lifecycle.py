@@ -94,13 +94,17 @@ def allowed_actions(status: str, level: str) -> list[str]:
 ROLE_LEVELS: dict[str, Level] = {"building_leader": Level.BUILDING, "grid_worker": Level.GRID}
 
 
-def actions_for(status: str, level: str, role: str | None) -> list[str]:
-    """The allowed actions a user of ``role`` still owns: none once the hazard has been
-    escalated above the role's level (a grid worker's hazard raised to the community)."""
+def owns_level(level: str | None, role: str | None) -> bool:
+    """Whether a user of ``role`` still owns a hazard at ``level``: a building leader or a grid
+    worker no longer does once it has been escalated above their level; other roles always."""
     own = ROLE_LEVELS.get(role or "")
-    if own is not None and LEVELS.index(Level(level)) > LEVELS.index(own):
-        return []
-    return allowed_actions(status, level)
+    return own is None or level is None or LEVELS.index(Level(level)) <= LEVELS.index(own)
+
+
+def actions_for(status: str, level: str, role: str | None) -> list[str]:
+    """The allowed actions a user of ``role`` still owns (none above their level: the page and
+    the access policy ask the same :func:`owns_level`)."""
+    return allowed_actions(status, level) if owns_level(level, role) else []
 
 
 def is_open(status: str) -> bool:
