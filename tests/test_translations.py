@@ -175,9 +175,9 @@ def test_every_key_called_in_code_and_templates_is_in_the_catalogue() -> None:
 
 
 def test_every_word_a_page_script_uses_is_in_the_catalogue() -> None:
-    """``words.pp_team`` in static/*.js comes from ``page_words("pp_")``: it must exist."""
+    """``words.pp_team`` in static/**/*.js (the patrol app too) comes from ``page_words()``."""
     missing, seen = [], 0
-    for path in sorted((PACKAGE / "web" / "static").glob("*.js")):
+    for path in sorted((PACKAGE / "web" / "static").rglob("*.js")):
         text = path.read_text(encoding="utf-8")
         for key in re.findall(r"\bwords\.([a-z][a-z0-9_]*)", text):
             seen += 1
