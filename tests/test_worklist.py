@@ -16,14 +16,20 @@ def forms_on(page_html: str) -> list[str]:
                       page_html)
 
 
-def test_escalated_beyond_the_grid_shows_the_worker_no_action(login_as, staff_client,  # noqa: ANN001
-                                                              sample_db: str,
-                                                              engine: Engine) -> None:
+def a_hazard_the_grid_owns(engine: Engine) -> tuple[int, int]:
+    """An in-progress hazard at building or grid level: its id and its grid's number."""
     with engine.connect() as conn:
         hazard, grid = conn.execute(text(
             "SELECT h.id, g.number FROM hazards h JOIN grids g ON g.id = h.grid_id "
             "WHERE h.status = 'in_progress' AND h.level IN ('building', 'grid') "
             "ORDER BY h.id LIMIT 1")).one()
+    return hazard, grid
+
+
+def test_escalated_beyond_the_grid_shows_the_worker_no_action(login_as, staff_client,  # noqa: ANN001
+                                                              sample_db: str,
+                                                              engine: Engine) -> None:
+    hazard, grid = a_hazard_the_grid_owns(engine)
     worker = login_as("grid_worker", grids=(grid,))
     before = forms_on(worker.get(f"/hazards/{hazard}").get_data(as_text=True))
     assert "resolve" in before and "assign" in before
@@ -80,11 +86,7 @@ def test_a_grid_workers_default_list_is_their_grids_overdue_first(login_as, samp
 def test_escalated_beyond_the_grid_the_api_refuses_the_worker_too(login_as, staff_client,  # noqa: ANN001
                                                                   sample_db: str,
                                                                   engine: Engine) -> None:
-    with engine.connect() as conn:
-        hazard, grid = conn.execute(text(
-            "SELECT h.id, g.number FROM hazards h JOIN grids g ON g.id = h.grid_id "
-            "WHERE h.status = 'in_progress' AND h.level IN ('building', 'grid') "
-            "ORDER BY h.id LIMIT 1")).one()
+    hazard, grid = a_hazard_the_grid_owns(engine)
     worker = login_as("grid_worker", grids=(grid,))
     escalated = staff_client.post(f"/api/hazards/{hazard}/events",
                                   json={"action": "escalate", "level": "community",

@@ -14,6 +14,7 @@ mail. Each person and channel is told once per event (the first reason wins).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,17 +116,23 @@ def for_event(conn: Connection, facts: dict[str, Any]) -> list[Recipient]:
                        or level_staff(conn, facts["level"], facts)))
     if action != "report" and facts["from_status"] != facts["to_status"]:
         wanted.append(("status", reporter(conn, facts)))
+    return deliveries(wanted)
+
+
+def deliveries(wanted: Iterable[tuple[str, Iterable[Person]]]) -> list[Recipient]:
+    """One notification per inbox (an account) and per e-mail address, the first kind that
+    names it winning: what each event and each daily reminder writes."""
     out: list[Recipient] = []
-    seen: set[tuple[str, int | None, str | None]] = set()
+    seen: set[tuple[str, int | str | None]] = set()
     for kind, people in wanted:
         for person in people:
-            targets = []
+            targets: list[tuple[str, int | None, str | None]] = []
             if person.user_id is not None:
                 targets.append(("inbox", person.user_id, None))
             if person.email is not None:
                 targets.append(("email", person.user_id, person.email.lower()))
             for channel, user_id, address in targets:
-                key = (channel, user_id if channel == "inbox" else None, address)
+                key = (channel, address if channel == "email" else user_id)
                 if key not in seen:
                     seen.add(key)
                     out.append(Recipient(kind, channel, user_id, address))

@@ -59,20 +59,9 @@ def record_overdue(conn: Connection, now: datetime | None = None) -> int:
         params = {"hazard_id": row["hazard_id"], "category": row["category"],
                   "status": row["status"], "level": row["level"], "grid": row["grid"],
                   "due_at": iso(row["due_at"]), "day": day}
-        seen: set[tuple[str, Any]] = set()
-        for person in people_for(conn, facts):
-            targets = []
-            if person.user_id is not None:
-                targets.append(("inbox", person.user_id, None))
-            if person.email is not None:
-                targets.append(("email", person.user_id, person.email.lower()))
-            for channel, user_id, address in targets:
-                key = (channel, address or user_id)
-                if key in seen:
-                    continue
-                seen.add(key)
-                written += conn.execute(INSERT_SQL, {
-                    "hazard_id": row["hazard_id"], "channel": channel, "user_id": user_id,
-                    "address": address, "params": params,
-                    "status": "sent" if channel == "inbox" else "pending"}).rowcount
+        for told in recipients.deliveries([("overdue", people_for(conn, facts))]):
+            written += conn.execute(INSERT_SQL, {
+                "hazard_id": row["hazard_id"], "channel": told.channel,
+                "user_id": told.user_id, "address": told.address, "params": params,
+                "status": "sent" if told.channel == "inbox" else "pending"}).rowcount
     return written
